@@ -1,0 +1,58 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a step they build on.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export DJANGO_SETTINGS_MODULE ?= towers.settings.base
+
+.PHONY: demo test setup lint typecheck layers pytest pytest-postgres serve worker bench clean browser
+
+$(BIN)/.installed: requirements/base.txt requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(BIN)/.installed
+
+# Headless Chromium for the browser tests, from Debian's packages (needs root or an existing install).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+demo: setup
+	$(BIN)/towers migrate --no-input
+	$(BIN)/towers demo --size small
+	$(BIN)/towers serve --dev --bind 127.0.0.1:8000
+
+lint: setup
+	$(BIN)/ruff check towers bench
+	$(BIN)/ruff format --check towers bench
+
+typecheck: setup
+	$(BIN)/mypy towers
+
+layers: setup
+	$(BIN)/lint-imports
+
+pytest: setup browser
+	$(BIN)/pytest -n 2 --dist loadfile
+
+test: lint typecheck layers pytest
+
+# The suite again on PostgreSQL (DATABASE_URL defaults to the local `test` database).
+pytest-postgres: setup browser
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n 2 --dist loadfile
+
+serve: setup
+	$(BIN)/towers serve
+
+worker: setup
+	$(BIN)/towers worker
+
+bench: setup
+	$(BIN)/python -m bench.audit
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,24 @@
+"""The REST API at /api/v1: each app's router, one auth, one error envelope."""
+
+from ninja import NinjaAPI
+
+from towers.core.api import install_error_handlers
+from towers.organisations.api import router as organisations_router
+from towers.organisations.auth import SessionActorAuth, TokenAuth
+
+api = NinjaAPI(
+    title="Towers API",
+    version="1",
+    description=(
+        "Service integration and management across suppliers. Authenticate with a bearer token "
+        "(`Authorization: Bearer twr_…`, created under API tokens) or a browser session. Every list is "
+        "paginated with `limit` and `offset`; reads return an `ETag`, and updates sent with `If-Match` "
+        "fail with 412 if the object changed since it was read. Errors share one shape: "
+        '`{"error": {"status", "code", "message", "fields": {field: [problems]}}}`.'
+    ),
+    auth=[TokenAuth(), SessionActorAuth()],
+    urls_namespace="api-v1",
+    docs_url="/docs",
+)
+install_error_handlers(api)
+api.add_router("", organisations_router)

@@ -1,0 +1,54 @@
+"""Changing a record safely: only what changed, never from a stale copy, with before/after for audit."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, Model
+from django.utils import timezone
+
+from towers.core.audit import snapshot
+from towers.core.errors import StaleVersion, ValidationFailed
+
+T = TypeVar("T", bound=Model)
+
+
+def apply_changes(
+    obj: T, changes: dict[str, Any], *, expected_version: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write `changes` to `obj` with a compare-and-set on its version; return (before, after).
+
+    Raises StaleVersion when `expected_version` is out of date, or when another writer got in
+    between our read and this write, so no update is silently lost.
+    """
+    current: int = obj.version  # type: ignore[attr-defined]  # every versioned model has it
+    if expected_version is not None and expected_version != current:
+        raise StaleVersion(current)
+    changed = {name: value for name, value in changes.items() if getattr(obj, name) != value}
+    if not changed:
+        return {}, {}
+    before = snapshot(obj, changed)
+    now = timezone.now()
+    rows = (
+        type(obj)
+        ._default_manager.filter(pk=obj.pk, version=current)
+        .update(**changed, updated_at=now, version=F("version") + 1)
+    )
+    if rows == 0:
+        raise StaleVersion(type(obj)._default_manager.values_list("version", flat=True).get(pk=obj.pk))
+    for name, value in changed.items():
+        setattr(obj, name, value)
+    obj.updated_at, obj.version = now, current + 1  # type: ignore[attr-defined]
+    return before, snapshot(obj, changed)
+
+
+def validate(obj: Model, *, exclude: list[str] | None = None) -> None:
+    """Run the model's own checks (choices, lengths, uniqueness) and report them field by field."""
+    try:
+        obj.full_clean(exclude=exclude)
+    except DjangoValidationError as exc:
+        fields = {
+            ("body" if name == "__all__" else name): [str(m) for m in msgs] for name, msgs in exc.message_dict.items()
+        }
+        raise ValidationFailed(fields, "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())) from None

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from towers.api import api
+from towers.core.views import health
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("api/v1/", api.urls),
+    path("", include("towers.organisations.urls")),
+    path("", include("towers.web.urls")),
+]

@@ -53,6 +53,7 @@ worker: setup
 
 bench: setup
 	$(BIN)/python -m bench.audit
+	$(BIN)/python -m bench.visibility
 
 clean:
 	rm -rf $(VENV) var

@@ -50,10 +50,15 @@ def emit(name: str, *, key: str = "", **payload: Any) -> OutboxEvent:
 
 
 def _nudge_worker() -> None:
+    from django_tasks_db.models import DBTaskResult
+
     from towers.core.tasks import deliver_pending_events  # the task module imports this one
 
     try:
-        deliver_pending_events.enqueue()
+        # A delivery run that has not started yet will see this event too; one queued run is enough.
+        waiting = DBTaskResult.objects.ready().filter(task_path=deliver_pending_events.module_path)
+        if not waiting.exists():
+            deliver_pending_events.enqueue()
     except Exception:  # the sweep on worker start still delivers it; never fail the user's request
         logger.exception("could not enqueue event delivery")
 

@@ -1,13 +1,11 @@
 """REST routes for organisations, teams, people, memberships, tokens, audit and imports (thin)."""
 
-from __future__ import annotations
-
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Router, UploadedFile
+from ninja import File, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
 from towers.core.actor import Channel
@@ -83,9 +81,10 @@ def organisation_list(request: HttpRequest, kind: str | None = None, search: str
 @router.post("/organisations", response={201: OrganisationOut})
 def organisation_create(request: HttpRequest, body: OrganisationIn) -> Any:
     tower = selectors.tower_get(actor=_actor(request), id=body.tower) if body.tower else None
-    return 201, organisations.organisation_create(
+    organisation = organisations.organisation_create(
         actor=_actor(request), code=body.code, name=body.name, kind=body.kind, tower=tower, email=body.email
     )
+    return Status(201, organisation)
 
 
 @router.get("/organisations/{id}", response=OrganisationOut)
@@ -140,7 +139,7 @@ def team_list(request: HttpRequest, organisation: UUID | None = None, search: st
 @router.post("/teams", response={201: TeamOut})
 def team_create(request: HttpRequest, body: TeamIn) -> Any:
     organisation = selectors.organisation_get(actor=_actor(request), id=body.organisation)
-    return 201, organisations.team_create(
+    team = organisations.team_create(
         actor=_actor(request),
         organisation=organisation,
         code=body.code,
@@ -148,6 +147,7 @@ def team_create(request: HttpRequest, body: TeamIn) -> Any:
         email=body.email,
         description=body.description,
     )
+    return Status(201, team)
 
 
 @router.get("/teams/{id}", response=TeamOut)
@@ -185,7 +185,8 @@ def team_member_list(request: HttpRequest, id: UUID) -> Any:
 def team_member_add(request: HttpRequest, id: UUID, body: TeamMemberIn) -> Any:
     actor = _actor(request)
     team = selectors.team_get(actor=actor, id=id)
-    return 201, people.team_member_add(actor=actor, team=team, person=selectors.person_get(actor=actor, id=body.person))
+    person = selectors.person_get(actor=actor, id=body.person)
+    return Status(201, people.team_member_add(actor=actor, team=team, person=person))
 
 
 @router.delete("/teams/{id}/members/{member_id}", response={204: None})
@@ -194,7 +195,7 @@ def team_member_remove(request: HttpRequest, id: UUID, member_id: UUID) -> Any:
     team = selectors.team_get(actor=actor, id=id)
     member = get_visible(actor, selectors.team_members(actor=actor, team=team), pk=member_id)
     people.team_member_remove(actor=actor, member=member)
-    return 204, None
+    return Status(204, None)
 
 
 # People and memberships
@@ -216,7 +217,7 @@ def person_create(request: HttpRequest, body: PersonIn) -> Any:
         organisation=selectors.organisation_get(actor=actor, id=body.organisation),
         **body.dict(exclude={"organisation"}),
     )
-    return 201, selectors.person_get(actor=actor, id=person.pk)
+    return Status(201, selectors.person_get(actor=actor, id=person.pk))
 
 
 @router.get("/people/{id}", response=PersonOut)
@@ -254,18 +255,19 @@ def membership_list(request: HttpRequest, person: UUID | None = None, organisati
 @router.post("/memberships", response={201: MembershipOut})
 def membership_grant(request: HttpRequest, body: MembershipIn) -> Any:
     actor = _actor(request)
-    return 201, people.membership_grant(
+    membership = people.membership_grant(
         actor=actor,
         person=selectors.person_get(actor=actor, id=body.person),
         organisation=selectors.organisation_get(actor=actor, id=body.organisation),
         role=body.role,
     )
+    return Status(201, membership)
 
 
 @router.delete("/memberships/{id}", response={204: None})
 def membership_revoke(request: HttpRequest, id: UUID) -> Any:
     people.membership_revoke(actor=_actor(request), membership=selectors.membership_get(actor=_actor(request), id=id))
-    return 204, None
+    return Status(204, None)
 
 
 # API tokens
@@ -283,13 +285,13 @@ def token_create(request: HttpRequest, body: TokenIn) -> Any:
         actor=_actor(request), name=body.name, scope=body.scope, expires_at=body.expires_at
     )
     token.secret = secret  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{id}", response={204: None}, tags=["API tokens"])
 def token_revoke(request: HttpRequest, id: UUID) -> Any:
     tokens.token_revoke(actor=_actor(request), token=selectors.token_get(actor=_actor(request), id=id))
-    return 204, None
+    return Status(204, None)
 
 
 # Audit and imports

@@ -1,2 +1,58 @@
-def navigation(request):
-    return {}
+"""What the shell's top bar and navigation need on every page, computed only if a template uses it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+from towers.core.actor import Actor
+from towers.core.roles import Role
+from towers.organisations.models import Person
+from towers.organisations.selectors import person_organisations
+from towers.organisations.views.audit import may_read_audit
+from towers.organisations.views.common import request_actor
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+def nav_items(actor: Actor, path: str) -> list[NavItem]:
+    """The sections this actor's roles open, the one holding `path` marked current."""
+    member = actor.organisation_id is not None
+    sections = [
+        ("Home", "home", True),
+        ("Organisations", "organisation_list", member),
+        ("Teams", "team_list", member),
+        ("People", "person_list", member),
+        ("Audit", "audit_list", may_read_audit(actor)),
+        ("Imports", "import_start", actor.has_role(Role.ADMINISTRATOR) and not actor.read_only),
+        ("API tokens", "token_list", member),
+    ]
+    items = []
+    for label, name, shown in sections:
+        if shown:
+            url = reverse(name)
+            items.append(NavItem(label, url, path == url if url == "/" else path.startswith(url)))
+    return items
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    if not request.user.is_authenticated or not hasattr(request, "actor"):
+        return {}
+    person = request.user
+    assert isinstance(person, Person)
+    actor = request_actor(request)
+    return {
+        "acting": actor,
+        "nav": SimpleLazyObject(lambda: nav_items(actor, request.path)),
+        "my_organisations": SimpleLazyObject(lambda: person_organisations(person)),
+        "my_roles": ", ".join(sorted(Role(role).label for role in actor.roles)),
+    }

@@ -134,3 +134,11 @@ def test_a_new_worker_process_delivers_what_was_pending(tmp_path):
     assert event.status == OutboxEvent.Status.DELIVERED
     sent = "".join(path.read_text() for path in tmp_path.iterdir())
     assert "sam@example.org" in sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_commits_share_one_queued_delivery_run():
+    for n in range(5):
+        _emit(n)
+    assert DBTaskResult.objects.filter(task_path="towers.core.tasks.deliver_pending_events").count() == 1
+    assert events.deliver_all_pending() == 5

@@ -19,7 +19,6 @@ from towers.core.actor import Actor
 from towers.core.errors import Forbidden, NotFound, ValidationFailed
 from towers.core.permissions import ensure_can, get_visible
 from towers.organisations.models import Organisation, Person, Team
-from towers.organisations.selectors import authority_get
 from towers.organisations.services.organisations import team_create, team_update
 from towers.organisations.services.people import (
     membership_grant,
@@ -38,7 +37,7 @@ Progress = Callable[[int], None]
 
 @dataclass
 class RowProblem:
-    row: int  # 1-based data row; the header is row 0
+    row: int  # the line in the file, as a spreadsheet numbers it: the header is line 1
     field: str
     message: str
 
@@ -55,7 +54,7 @@ class ImportReport:
 
     @property
     def rejected(self) -> int:
-        return len({p.row for p in self.problems if p.row > 0})
+        return len({p.row for p in self.problems})
 
     @property
     def ok(self) -> bool:
@@ -114,23 +113,23 @@ def _run(
     apply_row: Callable[[dict[str, str]], str],
     progress: Progress | None,
 ) -> ImportReport:
-    ensure_can(
-        actor,
-        "import.run",
-        Organisation.objects.get(pk=actor.organisation_id) if actor.organisation_id else authority_get(),
-    )
+    if not actor.is_system:
+        if actor.organisation_id is None:
+            raise Forbidden("Only a person acting for an organisation can import.")
+        ensure_can(actor, "import.run", Organisation.objects.get(pk=actor.organisation_id))
     report.total = len(rows)
     try:
         with transaction.atomic():
             for number, row in enumerate(rows, start=1):
+                line = number + 1
                 try:
                     with transaction.atomic():
                         outcome = apply_row(row)
                     setattr(report, outcome, getattr(report, outcome) + 1)
                 except ValidationFailed as exc:
-                    report.problems += [RowProblem(number, f, m) for f, msgs in exc.fields.items() for m in msgs]
+                    report.problems += [RowProblem(line, f, m) for f, msgs in exc.fields.items() for m in msgs]
                 except (NotFound, Forbidden) as exc:
-                    report.problems.append(RowProblem(number, "row", str(exc)))
+                    report.problems.append(RowProblem(line, "row", str(exc)))
                 if progress:
                     progress(number)
             if report.dry_run:

@@ -1,0 +1,34 @@
+import pytest
+from django.core.management import call_command
+
+from towers.core import audit
+from towers.core.permissions import visible_to
+from towers.organisations.models import Organisation, OrganisationKind, Person, Team
+from towers.organisations.tests.factories import actor_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_small_demo_builds_a_segregated_estate_with_log_ins_and_a_valid_audit_chain(capsys):
+    call_command("demo", "--size", "small")
+    output = capsys.readouterr().out
+    assert "sd.agent" in output and "towers-demo" in output
+    assert Organisation.objects.filter(kind=OrganisationKind.AUTHORITY).count() == 1
+    assert Person.objects.filter(username__regex=r"^np[0-9]{6}$").count() == 200
+    assert audit.verify().ok
+
+    apex_resolver = Person.objects.get(username="apps.resolver")
+    assert apex_resolver.check_password("towers-demo")
+    apex_teams = set(visible_to(actor_of(apex_resolver), Team.objects).values_list("organisation__code", flat=True))
+    # Its own teams and those of its counterparties (the force, the integrator); no other supplier's.
+    assert apex_teams == {"apex", "meridian", "northshire-police"}
+    bridge = Person.objects.get(username="jo.bridge")
+    assert set(bridge.memberships.values_list("organisation__code", flat=True)) == {"meridian", "airwave-mobile"}
+
+
+def test_seeding_twice_changes_nothing(capsys):
+    call_command("demo")
+    people = Person.objects.count()
+    call_command("demo")
+    assert Person.objects.count() == people
+    assert "already there" in capsys.readouterr().out

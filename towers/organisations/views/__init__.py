@@ -1,0 +1,1 @@
+"""HTML screens of the organisations app, one module per resource; urls.py maps them."""

@@ -1,0 +1,84 @@
+"""What every HTML view shares: the acting actor, domain errors as HTTP answers, forms fed by services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from towers.core.actor import Actor
+from towers.core.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
+from towers.core.permissions import can
+
+T = TypeVar("T")
+View = Callable[..., HttpResponse]
+
+PAGE_SIZE = 50
+STALE_MESSAGE = (
+    "This record was changed by someone else since you opened it. Reload the page to see their "
+    "changes, then make yours again."
+)
+
+
+def request_actor(request: HttpRequest) -> Actor:
+    """The actor ActorMiddleware put on the request, unwrapped so that dataclasses.replace works on it."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if isinstance(actor, SimpleLazyObject):
+        actor.label  # noqa: B018  (forces the lazy object to build the actor)
+        actor = actor._wrapped  # type: ignore[attr-defined]
+    assert isinstance(actor, Actor)
+    return actor
+
+
+def ui_view(view: View) -> View:
+    """Signed-in only; an object the actor may not see is a 404, exactly like one that does not exist."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+
+    return wrapper
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def call_service(form: forms.Form, service: Callable[[], T]) -> tuple[T | None, int]:
+    """Run a service for a valid form; put what it refuses on the form. Returns (result, HTTP status)."""
+    try:
+        return service(), 200
+    except ValidationFailed as exc:
+        for name, messages in exc.fields.items():
+            for message in messages:
+                form.add_error(
+                    name if name in form.fields else None, message if name in form.fields else f"{name}: {message}"
+                )
+        return None, 200
+    except StaleVersion:
+        form.add_error(None, STALE_MESSAGE)
+        return None, 409
+    except Forbidden as exc:
+        form.add_error(None, str(exc) or "You may not do this.")
+        return None, 403
+
+
+def permitted(actor: Actor, action: str, candidates: QuerySet[Any] | list[Any]) -> list[Any]:
+    """The candidates (e.g. organisations to create a team in) on which the actor may perform `action`."""
+    return [target for target in candidates if can(actor, action, target)]
+
+
+def allowed(actor: Actor, **checks: tuple[str, Model | None]) -> dict[str, bool]:
+    """Named permission flags for a template: allowed(actor, edit=("team.update", team)) -> {"edit": True}."""
+    return {name: target is not None and can(actor, action, target) for name, (action, target) in checks.items()}

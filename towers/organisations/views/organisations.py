@@ -1,0 +1,160 @@
+"""Organisation screens: list, detail, create, edit."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from towers.core.actor import Actor
+from towers.core.permissions import ensure_can
+from towers.organisations import selectors
+from towers.organisations.forms import OrganisationCreateForm, OrganisationEditForm, OrganisationFilterForm
+from towers.organisations.models import Organisation
+from towers.organisations.services import organisations as services
+from towers.organisations.views.common import allowed, call_service, paginate, request_actor, ui_view
+
+DETAIL_ROWS = 50  # teams and people shown on the page; the lists behind "all" page the rest
+
+
+def _authority() -> Organisation | None:
+    # New organisations are registered "on" the authority: that is where organisation.create is checked.
+    try:
+        return selectors.authority_get()
+    except Organisation.DoesNotExist:
+        return None
+
+
+@ui_view
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    filters = OrganisationFilterForm(request.GET)
+    filters.is_valid()
+    organisations = selectors.organisation_list(
+        actor=actor, kind=filters.cleaned_data.get("kind") or None, search=filters.cleaned_data.get("search", "")
+    )
+    return render(
+        request,
+        "organisations/organisation_list.html",
+        {
+            "filters": filters,
+            "page": paginate(request, organisations),
+            "may": allowed(actor, create=("organisation.create", _authority())),
+        },
+    )
+
+
+@ui_view
+def organisation_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    actor = request_actor(request)
+    organisation = selectors.organisation_get(actor=actor, id=pk)
+    teams = selectors.team_list(actor=actor, organisation=pk)
+    people = selectors.person_list(actor=actor, organisation=pk)
+    return render(
+        request,
+        "organisations/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "teams": teams[:DETAIL_ROWS],
+            "team_count": teams.count(),
+            "people": people[:DETAIL_ROWS],
+            "person_count": people.count(),
+            "may": allowed(
+                actor,
+                edit=("organisation.update", organisation),
+                create_team=("team.create", organisation),
+                create_person=("person.create", organisation),
+            ),
+        },
+    )
+
+
+@ui_view
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    authority = _authority()
+    if authority is not None:
+        ensure_can(actor, "organisation.create", authority)
+    form = OrganisationCreateForm(request.POST or None, towers=selectors.tower_list(actor=actor))
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        organisation, status = call_service(
+            form,
+            lambda: services.organisation_create(
+                actor=actor,
+                code=data["code"],
+                name=data["name"],
+                kind=data["kind"],
+                tower=data["tower"],
+                email=data["email"],
+            ),
+        )
+        if organisation is not None:
+            messages.success(request, f"{organisation} was registered.")
+            return redirect("organisation_detail", pk=organisation.pk)
+    return render(
+        request,
+        "organisations/form.html",
+        {
+            "form": form,
+            "title": "Register an organisation",
+            "submit": "Register",
+            "cancel_url": reverse("organisation_list"),
+        },
+        status=status,
+    )
+
+
+def _edit_form(request: HttpRequest, actor: Actor, organisation: Organisation) -> OrganisationEditForm:
+    initial = {
+        "name": organisation.name,
+        "kind": organisation.kind,
+        "tower": organisation.tower,
+        "email": organisation.email,
+        "is_active": organisation.is_active,
+        "version": organisation.version,
+    }
+    return OrganisationEditForm(
+        request.POST or None,
+        initial=initial,
+        towers=selectors.tower_list(actor=actor),
+        structure_editable=actor.scope.everything,
+    )
+
+
+@ui_view
+def organisation_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    actor = request_actor(request)
+    organisation = selectors.organisation_get(actor=actor, id=pk)
+    ensure_can(actor, "organisation.update", organisation)
+    form = _edit_form(request, actor, organisation)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if name != "version"}
+        updated, status = call_service(
+            form,
+            lambda: services.organisation_update(
+                actor=actor,
+                organisation=organisation,
+                changes=changes,
+                expected_version=form.cleaned_data["version"],
+            ),
+        )
+        if updated is not None:
+            messages.success(request, f"{updated} was saved.")
+            return redirect("organisation_detail", pk=organisation.pk)
+    return render(
+        request,
+        "organisations/form.html",
+        {
+            "form": form,
+            "title": f"Edit {organisation}",
+            "submit": "Save",
+            "cancel_url": reverse("organisation_detail", args=[pk]),
+        },
+        status=status,
+    )

@@ -1,0 +1,91 @@
+"""What the route walkers need to know: for each resource named in a URL, an object the attacker must not reach.
+
+The attacker is an administrator of the network third party; every object below belongs to the
+applications supplier, which the attacker is not party to. A new route whose URL names a resource
+missing here makes the walkers fail until one is added, so no route escapes the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Model
+
+from towers.organisations.tests.factories import ApiTokenFactory, Estate, TeamMembershipFactory
+
+FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
+    "organisations": lambda e: e.applications,
+    "towers": lambda e: e.applications_tower,
+    "teams": lambda e: e.applications_team,
+    "people": lambda e: e.applications_admin,
+    "memberships": lambda e: e.applications_admin.memberships.get(),
+    "members": lambda e: TeamMembershipFactory(team=e.applications_team, person=e.applications_admin),
+    "tokens": lambda e: ApiTokenFactory(person=e.applications_admin, organisation=e.applications),
+}
+# Body fields that refer to a resource by id.
+FIELD_RESOURCES = {
+    "organisation": "organisations",
+    "tower": "towers",
+    "team": "teams",
+    "person": "people",
+    "membership": "memberships",
+}
+
+
+class ForeignObjects:
+    """Builds each foreign object once per test, on first use."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self._built: dict[str, Model] = {}
+
+    def for_resource(self, resource: str, route: str) -> Model:
+        if resource not in FOREIGN_OBJECTS:
+            raise AssertionError(
+                f"{route}: no foreign object is registered for the resource {resource!r}. Add one to "
+                "FOREIGN_OBJECTS in towers/tests/segregation.py so this route's segregation is tested."
+            )
+        if resource not in self._built:
+            self._built[resource] = FOREIGN_OBJECTS[resource](self.estate)
+        return self._built[resource]
+
+    def all_ids(self) -> dict[str, str]:
+        return {name: str(self.for_resource(name, "list check").pk) for name in FOREIGN_OBJECTS}
+
+
+def resource_before(segments: list[str], index: int) -> str:
+    """The resource a path parameter identifies: the literal segment just before it."""
+    for segment in reversed(segments[:index]):
+        if segment and not segment.startswith(("{", "<")):
+            return segment
+    return ""
+
+
+def sample_body(schema: dict[str, Any], components: dict[str, Any], uuid_for: Callable[[str], str]) -> Any:
+    """A value that satisfies `schema`, so that validation cannot be what stops a probe."""
+    if "$ref" in schema:
+        return sample_body(components[schema["$ref"].rsplit("/", 1)[-1]], components, uuid_for)
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return sample_body(options[0], components, uuid_for) if options else None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: (uuid_for(name) if prop.get("format") == "uuid" else sample_body(prop, components, uuid_for))
+            for name, prop in schema.get("properties", {}).items()
+            if name in schema.get("required", []) or prop.get("format") == "uuid"
+        }
+    if kind == "array":
+        return [sample_body(schema.get("items", {}), components, uuid_for)]
+    if kind == "integer":
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "date-time":
+        return "2099-01-01T00:00:00Z"
+    if schema.get("format") == "uuid":
+        return uuid_for("")
+    return "probe"

@@ -21,10 +21,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi; }
 
+# The worker runs beside the web server (its mail goes to var/mail) and stops with it.
 demo: setup
 	$(BIN)/towers migrate --no-input
 	$(BIN)/towers demo --size small
-	$(BIN)/towers serve --dev --bind 127.0.0.1:8000
+	EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend $(BIN)/towers worker --verbosity 0 & \
+	  worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/towers serve --bind 127.0.0.1:8000
 
 lint: setup
 	$(BIN)/ruff check towers bench

@@ -1,9 +1,10 @@
 """Domain errors that every edge (UI, API, CLI) turns into its own kind of answer."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 
-class NotFound(Exception):
+class NotFound(Http404):
     """The object does not exist or is not visible to the actor: the two are indistinguishable on purpose."""
 
 

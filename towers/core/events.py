@@ -109,6 +109,11 @@ def deliver_pending(*, limit: int = 500) -> int:
     return delivered
 
 
+def pending_count() -> int:
+    """Events committed but not yet delivered to every handler: the backlog operators watch."""
+    return OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).count()
+
+
 def deliver_all_pending() -> int:
     """Deliver until nothing due is left (each batch is bounded, so one slow run cannot starve)."""
     total = 0

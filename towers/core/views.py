@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from towers.core.models import OutboxEvent
+from towers.core import events
 
 
 @require_GET
@@ -13,7 +13,7 @@ def health(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        pending = OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).count()
+        pending = events.pending_count()
     except Exception as exc:
         return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "pending_events": pending})

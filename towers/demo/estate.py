@@ -15,11 +15,16 @@ from towers.core.actor import Actor
 from towers.core.roles import Role
 from towers.demo.people import names, rank
 from towers.organisations.models import Organisation, OrganisationKind, Person, Team, Tower
-from towers.organisations.services.organisations import commercial_grant_create, organisation_create, team_create
-from towers.organisations.services.organisations import tower_create, tower_update
+from towers.organisations.services.organisations import (
+    commercial_grant_create,
+    organisation_create,
+    team_create,
+    tower_create,
+    tower_update,
+)
 from towers.organisations.services.people import membership_grant, person_create, team_member_add
 
-DEMO_PASSWORD = "towers-demo"
+DEMO_PASSWORD = "towers-demo"  # noqa: S105  (printed for everyone on purpose: a demo log-in)
 SIZES = {"small": 200, "large": 20000}  # officers and staff who raise tickets
 
 ORGANISATIONS = [

@@ -2,18 +2,23 @@
 
 import random
 
-FIRST_NAMES = (
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+FIRST_NAMES = _words(
     "Amelia Olivia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Evie Poppy Ella Harper Sienna "
     "Oliver George Arthur Noah Muhammad Leo Oscar Harry Archie Jack Henry Charlie Freddie Theo Thomas Alfie "
     "Priya Aisha Zara Hannah Chloe Emily Jessica Lucy Sarah Rachel Daniel James William Joseph Samuel David "
     "Ahmed Ravi Sanjay Kwame Chidi Tomasz Piotr Sean Niamh Siobhan Rhys Dylan Ffion Morgan Callum Euan Fraser"
-).split()
-LAST_NAMES = (
+)
+LAST_NAMES = _words(
     "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Wright Robinson Thompson Evans Walker White "
     "Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper Hill Ward Hughes Moore "
     "Clark King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis Parker James Bennett Young "
     "Phillips Richardson Mitchell Bailey Carter Cook Singh Shaw Bell Collins Morgan Kelly Begum Miller Cox"
-).split()
+)
 RANKS = ("Police Constable", "Detective Constable", "Sergeant", "Inspector", "Police Staff", "PCSO")
 
 

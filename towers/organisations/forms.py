@@ -20,9 +20,11 @@ IMPORT_KINDS = [("people", "People"), ("teams", "Teams")]
 class ObjectChoiceField(forms.ChoiceField):
     """A choice among objects a selector already returned; cleans to the object itself, not its id."""
 
-    def __init__(self, objects: Iterable[Model], *, label: Callable[[Any], str] = str, **kwargs: Any) -> None:
+    def __init__(
+        self, objects: Iterable[Model], *, label: Callable[[Any], str] = str, empty_label: str = "—", **kwargs: Any
+    ) -> None:
         self.objects = {str(obj.pk): obj for obj in objects}
-        choices = [("", "—"), *((key, label(obj)) for key, obj in self.objects.items())]
+        choices = [("", empty_label), *((key, label(obj)) for key, obj in self.objects.items())]
         super().__init__(choices=choices, **kwargs)
 
     def prepare_value(self, value: Any) -> Any:
@@ -31,7 +33,7 @@ class ObjectChoiceField(forms.ChoiceField):
     def to_python(self, value: Any) -> str:
         return str(super().to_python(self.prepare_value(value)))
 
-    def clean(self, value: Any) -> Model | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Model | None:
         key = super().clean(value)
         return self.objects.get(key) if key else None
 
@@ -104,7 +106,11 @@ class TeamEditForm(forms.Form):
 class TeamMemberAddForm(forms.Form):
     """A username, not a drop-down: an organisation can have tens of thousands of people."""
 
-    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"list": "member-suggestions"}))
+    username = forms.CharField(
+        max_length=150,
+        label="Add a member (username)",
+        widget=forms.TextInput(attrs={"list": "member-suggestions", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args: Any, suggestions: Iterable[Model], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,7 +181,7 @@ class TeamFilterForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: Iterable[Model], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"] = ObjectChoiceField(organisations, required=False)
+        self.fields["organisation"] = ObjectChoiceField(organisations, required=False, empty_label="All organisations")
 
 
 class PersonFilterForm(TeamFilterForm):
@@ -183,13 +189,15 @@ class PersonFilterForm(TeamFilterForm):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(required=False, help_text="e.g. team.updated")
+    action = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. team.updated"}))
     object_type = forms.ChoiceField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         types = sorted(model._meta.label_lower for model in registered_models())
-        self.fields["object_type"].choices = [("", "All types"), *((t, t) for t in types)]
+        self.fields["object_type"] = forms.ChoiceField(
+            required=False, choices=[("", "All types"), *((t, t) for t in types)]
+        )
 
 
 # Tokens and imports
@@ -201,7 +209,7 @@ class TokenCreateForm(forms.Form):
     expires_on = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional. The token stops working at the end of this day (UK time).",
+        help_text="The token stops working at the end of this day (UK time).",
     )
 
 

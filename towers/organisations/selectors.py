@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from towers.core.actor import Actor, Channel, Scope
 from towers.core.audit import object_type
+from towers.core.errors import Forbidden
 from towers.core.models import AuditEntry
 from towers.core.permissions import get_visible, visible_to
 from towers.core.roles import Role
@@ -207,7 +208,15 @@ def audit_history(*, obj: Model) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(object_type=object_type(obj), object_id=str(obj.pk)).order_by("-seq")
 
 
+def may_read_audit_log(actor: Actor) -> bool:
+    # Entries are already limited to the actor's organisation; the log itself is for those who oversee
+    # changes, not for every requester of the authority (whose scope is everything).
+    return actor.has_role(Role.AUDITOR, Role.ADMINISTRATOR)
+
+
 def audit_list(*, actor: Actor, action: str = "", object_type: str = "") -> QuerySet[AuditEntry]:
+    if not may_read_audit_log(actor):
+        raise Forbidden("The audit log is for auditors and administrators.")
     qs = visible_to(actor, AuditEntry.objects)
     if action:
         qs = qs.filter(action=action)

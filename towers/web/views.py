@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from towers.core import events
 from towers.core.actor import Actor
 from towers.core.errors import Forbidden
-from towers.core.models import OutboxEvent
 from towers.core.roles import Role
 from towers.organisations import selectors
 from towers.organisations.auth import SESSION_ORGANISATION_KEY
@@ -58,16 +58,19 @@ class SignOutView(auth_views.LogoutView):
         return response
 
 
+PLURAL_KINDS = {"authority": "Authority", "supplier": "Tower suppliers", "third_party": "Third parties"}
+
+
 def _pending_events() -> int:
     # The outbox backlog spans every organisation's changes: a figure for the authority only.
-    return OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).count()
+    return events.pending_count()
 
 
 def home_figures(actor: Actor) -> dict[str, Any]:
     """Counts over what the actor may see, each through a selector (so each already segregated)."""
     kinds = Counter(selectors.organisation_list(actor=actor).values_list("kind", flat=True))
     return {
-        "organisations": [(label, kinds.get(kind, 0)) for kind, label in OrganisationKind.choices],
+        "organisations": [(PLURAL_KINDS[kind], kinds.get(kind, 0)) for kind in OrganisationKind.values],
         "organisation_total": sum(kinds.values()),
         "teams": selectors.team_list(actor=actor).count(),
         "people": selectors.person_list(actor=actor).count(),

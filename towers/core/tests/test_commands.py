@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from towers.organisations.tests.factories import actor_of
 from towers.organisations.services.organisations import team_update
+from towers.organisations.tests.factories import actor_of
 
 pytestmark = pytest.mark.django_db
 

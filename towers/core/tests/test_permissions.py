@@ -77,3 +77,17 @@ def test_a_person_in_several_organisations_acts_for_the_one_they_choose(estate):
     assert as_apps.roles == {"administrator"} and as_network.roles == {"resolver"}
     assert estate.applications_team in visible_to(as_apps, Team.objects)
     assert estate.applications_team not in visible_to(as_network, Team.objects)
+
+
+def test_permitted_answers_for_many_targets_in_one_query(estate, django_assert_max_num_queries):
+    from towers.core.permissions import permitted
+
+    for person, expected in [
+        (estate.network_admin, {estate.network}),
+        (estate.authority_admin, set(Organisation.objects.all())),
+        (estate.network_resolver, set()),
+        (estate.auditor, set()),
+    ]:
+        actor = actor_of(person)
+        with django_assert_max_num_queries(1):
+            assert set(permitted(actor, "team.create", Organisation.objects)) == expected

@@ -219,3 +219,17 @@ def test_the_openapi_document_describes_every_route(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/teams/{id}" in schema["paths"]
     assert "BearerAuth" in json.dumps(schema["components"]) or "TokenAuth" in json.dumps(schema["components"])
+
+
+def test_the_api_docs_page_loads_its_assets_locally_not_from_a_cdn(client):
+    html = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_the_audit_log_is_for_auditors_and_administrators_only(client, estate):
+    requester = PersonFactory(username="officer")
+    MembershipFactory(person=requester, organisation=estate.authority, role=Role.REQUESTER)
+    response = client.get("/api/v1/audit-entries", **bearer(requester, estate.authority))
+    assert response.status_code == 403
+    assert client.get("/api/v1/audit-entries", **bearer(estate.network_admin, estate.network)).status_code == 200

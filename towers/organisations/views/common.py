@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django import forms
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,7 +32,7 @@ def request_actor(request: HttpRequest) -> Actor:
     actor = request.actor  # type: ignore[attr-defined]
     if isinstance(actor, SimpleLazyObject):
         actor.label  # noqa: B018  (forces the lazy object to build the actor)
-        actor = actor._wrapped  # type: ignore[attr-defined]
+        actor = actor._wrapped
     assert isinstance(actor, Actor)
     return actor
 
@@ -40,9 +40,15 @@ def request_actor(request: HttpRequest) -> Actor:
 def ui_view(view: View) -> View:
     """Signed-in only; an object the actor may not see is a 404, exactly like one that does not exist."""
 
-    @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.headers.get("HX-Request"):
+                # A fragment must not swap the log-in page into the page: send the whole browser there.
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = redirect_to_login(request.headers.get("HX-Current-URL", "/")).url
+                return response
+            return redirect_to_login(request.get_full_path())
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
@@ -55,16 +61,23 @@ def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def call_service(form: forms.Form, service: Callable[[], T]) -> tuple[T | None, int]:
-    """Run a service for a valid form; put what it refuses on the form. Returns (result, HTTP status)."""
+def call_service(
+    form: forms.Form, service: Callable[[], T], *, field_names: dict[str, str] | None = None
+) -> tuple[T | None, int]:
+    """Run a service for a valid form; put what it refuses on the form. Returns (result, HTTP status).
+
+    field_names maps a service's argument to the form field that feeds it, where their names differ.
+    """
     try:
         return service(), 200
     except ValidationFailed as exc:
         for name, messages in exc.fields.items():
+            field = (field_names or {}).get(name, name)
             for message in messages:
-                form.add_error(
-                    name if name in form.fields else None, message if name in form.fields else f"{name}: {message}"
-                )
+                if field in form.fields:
+                    form.add_error(field, message)
+                else:  # a rule across fields ("body"), or one about a field the form does not show
+                    form.add_error(None, message if name == "body" else f"{name}: {message}")
         return None, 200
     except StaleVersion:
         form.add_error(None, STALE_MESSAGE)
@@ -72,11 +85,6 @@ def call_service(form: forms.Form, service: Callable[[], T]) -> tuple[T | None, 
     except Forbidden as exc:
         form.add_error(None, str(exc) or "You may not do this.")
         return None, 403
-
-
-def permitted(actor: Actor, action: str, candidates: QuerySet[Any] | list[Any]) -> list[Any]:
-    """The candidates (e.g. organisations to create a team in) on which the actor may perform `action`."""
-    return [target for target in candidates if can(actor, action, target)]
 
 
 def allowed(actor: Actor, **checks: tuple[str, Model | None]) -> dict[str, bool]:

@@ -45,7 +45,8 @@ KINDS = {
         "Teams",
         imports.teams_import,
         imports.TEAM_COLUMNS,
-        "organisation,code,name,email,description\nnetwork,net-field,Field engineers,field@network.example,On-site repairs\n",
+        "organisation,code,name,email,description\n"
+        "network,net-field,Field engineers,field@network.example,On-site repairs\n",
     ),
 }
 

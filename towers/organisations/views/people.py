@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from towers.core.errors import Forbidden
-from towers.core.permissions import can, ensure_can
+from towers.core.permissions import can, ensure_can, permitted
 from towers.organisations import selectors
 from towers.organisations.forms import MembershipGrantForm, PersonCreateForm, PersonEditForm, PersonFilterForm
 from towers.organisations.services import people as services
-from towers.organisations.views.common import allowed, call_service, paginate, permitted, request_actor, ui_view
+from towers.organisations.views.common import allowed, call_service, paginate, request_actor, ui_view
 
 
 @ui_view

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from towers.core.errors import Forbidden
-from towers.core.permissions import ensure_can, get_visible
+from towers.core.permissions import ensure_can, get_visible, permitted
 from towers.organisations import selectors
 from towers.organisations.forms import TeamCreateForm, TeamEditForm, TeamFilterForm, TeamMemberAddForm
 from towers.organisations.models import Team
@@ -21,7 +21,6 @@ from towers.organisations.views.common import (
     allowed,
     call_service,
     paginate,
-    permitted,
     request_actor,
     ui_view,
 )

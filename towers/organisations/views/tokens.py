@@ -38,6 +38,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             lambda: services.token_create(
                 actor=actor, name=data["name"], scope=data["scope"], expires_at=_end_of(data["expires_on"])
             ),
+            field_names={"expires_at": "expires_on"},
         )
         if result is not None:
             created, secret = result

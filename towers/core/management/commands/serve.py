@@ -7,10 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
-from towers.wsgi import application
 
-
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()
@@ -20,6 +18,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        # Imported here, after collectstatic, so that WhiteNoise indexes the files just collected.
+        from towers.wsgi import application
+
         return application
 
 

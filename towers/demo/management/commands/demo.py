@@ -1,6 +1,6 @@
 """`towers demo [--size small|large]`: seed the demo estate (once) and print the demo log-ins."""
 
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandParser
 from rich.console import Console
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--size", choices=sorted(SIZES), default="small")
 
     def handle(self, *args: Any, size: str, **options: Any) -> None:
-        console = Console(file=self.stdout)
+        console = Console(file=cast(IO[str], self.stdout))  # OutputWrapper writes like a file
         with Progress(
             TextColumn("[bold]Seeding people"),
             BarColumn(),

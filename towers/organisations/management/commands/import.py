@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             rows = imports.read_csv(file.read_bytes(), columns)
         except ValidationFailed as exc:
             raise CommandError(f"{file}: {exc.message}") from None
-        console = Console(file=self.stdout, stderr=False)
+        console = Console(file=cast(IO[str], self.stdout))  # OutputWrapper writes like a file
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -91,7 +91,7 @@ def test_the_home_page_counts_what_the_actor_may_see(client, estate):
     supplier_page = client.get(reverse("home"))
     supplier = supplier_page.context["figures"]
     assert authority["organisation_total"] == 4
-    assert dict(authority["organisations"]) == {"Authority": 1, "Tower supplier": 2, "Third party": 1}
+    assert dict(authority["organisations"]) == {"Authority": 1, "Tower suppliers": 2, "Third parties": 1}
     assert supplier["organisation_total"] == 3  # itself and its counterparties, not the network third party
     assert authority["teams"] == 3 and supplier["teams"] == 2
     assert authority["people"] > supplier["people"]

@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-export DJANGO_SETTINGS_MODULE ?= towers.settings.base
 
 .PHONY: demo test setup lint typecheck layers pytest pytest-postgres serve worker bench clean browser
 

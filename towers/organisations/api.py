@@ -15,6 +15,8 @@ from towers.organisations import selectors
 from towers.organisations.models import Organisation, Person, Team, Tower
 from towers.organisations.schemas import (
     AuditEntryOut,
+    CommercialGrantIn,
+    CommercialGrantOut,
     ImportReportOut,
     MembershipIn,
     MembershipOut,
@@ -267,6 +269,35 @@ def membership_grant(request: HttpRequest, body: MembershipIn) -> Any:
 @router.delete("/memberships/{id}", response={204: None})
 def membership_revoke(request: HttpRequest, id: UUID) -> Any:
     people.membership_revoke(actor=_actor(request), membership=selectors.membership_get(actor=_actor(request), id=id))
+    return Status(204, None)
+
+
+# Commercial grants: the authority opens one supplier's commercial records to another organisation.
+
+
+@router.get("/commercial-grants", response=list[CommercialGrantOut], tags=["Commercial grants"])
+@paginate(Page)
+def commercial_grant_list(request: HttpRequest) -> Any:
+    return selectors.commercial_grant_list(actor=_actor(request))
+
+
+@router.post("/commercial-grants", response={201: CommercialGrantOut}, tags=["Commercial grants"])
+def commercial_grant_create(request: HttpRequest, body: CommercialGrantIn) -> Any:
+    actor = _actor(request)
+    grant = organisations.commercial_grant_create(
+        actor=actor,
+        grantee=selectors.organisation_get(actor=actor, id=body.grantee),
+        supplier=selectors.organisation_get(actor=actor, id=body.supplier),
+        reason=body.reason,
+        expires_at=body.expires_at,
+    )
+    return Status(201, grant)
+
+
+@router.delete("/commercial-grants/{id}", response={204: None}, tags=["Commercial grants"])
+def commercial_grant_revoke(request: HttpRequest, id: UUID) -> Any:
+    actor = _actor(request)
+    organisations.commercial_grant_revoke(actor=actor, grant=selectors.commercial_grant_get(actor=actor, id=id))
     return Status(204, None)
 
 

@@ -181,6 +181,22 @@ class TokenCreated(TokenOut):
     secret: str = Field(..., description="The token itself. It is shown only this once; store it safely.")
 
 
+class CommercialGrantOut(Schema):
+    id: UUID
+    grantee: Ref
+    supplier: Ref
+    reason: str
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class CommercialGrantIn(Schema):
+    grantee: UUID = Field(..., description="The organisation that may see the commercials (usually the integrator).")
+    supplier: UUID = Field(..., description="The supplier whose contracts and credits it may see.")
+    reason: str = Field(..., min_length=1, max_length=300)
+    expires_at: datetime | None = None
+
+
 class AuditEntryOut(Schema):
     seq: int
     at: datetime

@@ -192,6 +192,10 @@ def commercial_grant_list(*, actor: Actor) -> QuerySet[CommercialGrant]:
     return visible_to(actor, CommercialGrant.objects).select_related("grantee", "supplier")
 
 
+def commercial_grant_get(*, actor: Actor, id: UUID | str) -> CommercialGrant:
+    return get_visible(actor, CommercialGrant.objects.select_related("grantee", "supplier"), pk=id)
+
+
 def token_list(*, actor: Actor) -> QuerySet[ApiToken]:
     """A person's own tokens: nobody else, not even an administrator, needs to list them."""
     if actor.person_id is None:

@@ -12,7 +12,12 @@ from typing import Any
 
 from django.db.models import Model
 
-from towers.organisations.tests.factories import ApiTokenFactory, Estate, TeamMembershipFactory
+from towers.organisations.tests.factories import (
+    ApiTokenFactory,
+    CommercialGrantFactory,
+    Estate,
+    TeamMembershipFactory,
+)
 
 FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "organisations": lambda e: e.applications,
@@ -22,10 +27,14 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "memberships": lambda e: e.applications_admin.memberships.get(),
     "members": lambda e: TeamMembershipFactory(team=e.applications_team, person=e.applications_admin),
     "tokens": lambda e: ApiTokenFactory(person=e.applications_admin, organisation=e.applications),
+    # Commercial: the applications supplier's own grant, about itself, is nobody else's business.
+    "commercial-grants": lambda e: CommercialGrantFactory(grantee=e.applications, supplier=e.integrator),
 }
 # Body fields that refer to a resource by id.
 FIELD_RESOURCES = {
     "organisation": "organisations",
+    "grantee": "organisations",
+    "supplier": "organisations",
     "tower": "towers",
     "team": "teams",
     "person": "people",

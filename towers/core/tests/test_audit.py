@@ -73,3 +73,12 @@ def test_truncating_the_tail_is_caught_by_the_head():
     AuditEntry.objects.filter(seq=3).delete()
     result = audit.verify()
     assert not result.ok and "head says 3" in result.reason
+
+
+def test_the_audit_factory_keeps_the_chain_valid():
+    from towers.core.tests.factories import OutboxDeliveryFactory, audit_entry_for
+
+    organisation = OrganisationFactory()
+    entries = [audit_entry_for(organisation, name=str(n)) for n in range(3)]
+    assert [e.seq for e in entries] == [1, 2, 3] and audit.verify().ok
+    assert OutboxDeliveryFactory().event.name == "test.thing.happened"

@@ -233,3 +233,26 @@ def test_the_audit_log_is_for_auditors_and_administrators_only(client, estate):
     response = client.get("/api/v1/audit-entries", **bearer(requester, estate.authority))
     assert response.status_code == 403
     assert client.get("/api/v1/audit-entries", **bearer(estate.network_admin, estate.network)).status_code == 200
+
+
+def test_the_authority_grants_and_revokes_the_integrator_a_view_of_a_suppliers_commercials(client, estate):
+    from towers.organisations.selectors import scope_for
+
+    payload = {"grantee": str(estate.integrator.id), "supplier": str(estate.applications.id), "reason": "Review"}
+    refused = client.post(
+        "/api/v1/commercial-grants",
+        data=payload,
+        content_type="application/json",
+        **bearer(estate.integrator_admin, estate.integrator),
+    )
+    assert refused.status_code in {403, 404}
+    authority = bearer(estate.authority_admin, estate.authority)
+    created = client.post("/api/v1/commercial-grants", data=payload, content_type="application/json", **authority)
+    assert created.status_code == 201, created.content
+    assert estate.applications.id in scope_for(estate.integrator).commercial
+    assert client.delete(f"/api/v1/commercial-grants/{created.json()['id']}", **authority).status_code == 204
+    assert estate.applications.id not in scope_for(estate.integrator).commercial
+    assert [e.action for e in AuditEntry.objects.order_by("seq")] == [
+        "commercial_grant.created",
+        "commercial_grant.revoked",
+    ]

@@ -11,7 +11,7 @@ from django.db.models import Model
 
 from towers.core.permissions import registered_models
 from towers.core.roles import Role
-from towers.organisations.models import ApiToken, OrganisationKind
+from towers.organisations.models import ApiToken, Organisation, OrganisationKind
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 IMPORT_KINDS = [("people", "People"), ("teams", "Teams")]
@@ -230,3 +230,19 @@ class ImportUploadForm(forms.Form):
 class ImportApplyForm(forms.Form):
     # Identifies the checked upload kept in the session, so the file applied is the one checked.
     digest = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class CommercialGrantForm(forms.Form):
+    grantee = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Organisation that may see")
+    supplier = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Supplier whose commercials")
+    reason = forms.CharField(max_length=300, help_text="Why, for the record: it is kept in the audit log.")
+    expires_on = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Access ends at the end of this day (UK time). Leave empty to keep it until revoked.",
+    )
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grantee"].queryset = organisations  # type: ignore[attr-defined]
+        self.fields["supplier"].queryset = organisations.exclude(kind="authority")  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ the resource it identifies, which is how the segregation route walker finds an o
 
 from django.urls import path
 
-from towers.organisations.views import audit, history, imports, organisations, people, teams, tokens
+from towers.organisations.views import audit, grants, history, imports, organisations, people, teams, tokens
 
 urlpatterns = [
     path("organisations/", organisations.organisation_list, name="organisation_list"),
@@ -28,6 +28,8 @@ urlpatterns = [
     path("people/<uuid:pk>/history/", history.person_history, name="person_history"),
     path("people/<uuid:pk>/memberships/new/", people.membership_grant, name="membership_grant"),
     path("memberships/<uuid:pk>/revoke/", people.membership_revoke, name="membership_revoke"),
+    path("commercial-grants/", grants.commercial_grant_list, name="commercial_grant_list"),
+    path("commercial-grants/<uuid:pk>/revoke/", grants.commercial_grant_revoke, name="commercial_grant_revoke"),
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/<uuid:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
     path("imports/", imports.import_start, name="import_start"),

@@ -16,6 +16,9 @@ from towers.organisations.selectors import person_organisations
 from towers.organisations.views.audit import may_read_audit
 from towers.organisations.views.common import request_actor
 
+# Who deals with commercial records, and so with who may see them.
+COMMERCIAL_ROLES = (Role.ADMINISTRATOR, Role.CONTRACT_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR)
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -33,6 +36,7 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("Teams", "team_list", member),
         ("People", "person_list", member),
         ("Audit", "audit_list", may_read_audit(actor)),
+        ("Commercial access", "commercial_grant_list", member and actor.has_role(*COMMERCIAL_ROLES)),
         ("Imports", "import_start", actor.has_role(Role.ADMINISTRATOR) and not actor.read_only),
         ("API tokens", "token_list", member),
     ]

@@ -18,7 +18,7 @@ from towers.organisations.services import tokens as services
 from towers.organisations.views.common import call_service, request_actor, ui_view
 
 
-def _end_of(day: date | None) -> datetime | None:
+def end_of_day(day: date | None) -> datetime | None:
     if day is None:
         return None
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
@@ -36,7 +36,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         result, status = call_service(
             form,
             lambda: services.token_create(
-                actor=actor, name=data["name"], scope=data["scope"], expires_at=_end_of(data["expires_on"])
+                actor=actor, name=data["name"], scope=data["scope"], expires_at=end_of_day(data["expires_on"])
             ),
             field_names={"expires_at": "expires_on"},
         )

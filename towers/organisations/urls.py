@@ -6,7 +6,7 @@ the resource it identifies, which is how the segregation route walker finds an o
 
 from django.urls import path
 
-from towers.organisations.views import audit, grants, history, imports, organisations, people, teams, tokens
+from towers.organisations.views import account, audit, grants, history, imports, organisations, people, teams, tokens
 
 urlpatterns = [
     path("organisations/", organisations.organisation_list, name="organisation_list"),
@@ -30,6 +30,7 @@ urlpatterns = [
     path("memberships/<uuid:pk>/revoke/", people.membership_revoke, name="membership_revoke"),
     path("commercial-grants/", grants.commercial_grant_list, name="commercial_grant_list"),
     path("commercial-grants/<uuid:pk>/revoke/", grants.commercial_grant_revoke, name="commercial_grant_revoke"),
+    path("account/password/", account.password_change, name="password_change"),
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/<uuid:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
     path("imports/", imports.import_start, name="import_start"),

@@ -13,9 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from towers.api import api
 from towers.core.models import AuditEntry
-from towers.organisations.auth import SESSION_ORGANISATION_KEY
 from towers.organisations.models import ApiToken
-from towers.organisations.tests.factories import ApiTokenFactory
+from towers.organisations.tests.factories import ApiTokenFactory, sign_in
 from towers.tests.segregation import FIELD_RESOURCES, ForeignObjects, resource_before, sample_body
 
 pytestmark = pytest.mark.django_db
@@ -123,10 +122,7 @@ def _ui_patterns(resolver: URLResolver | None = None, prefix: str = ""):
 
 def test_every_ui_page_with_an_object_id_hides_other_suppliers_objects(client, estate):
     foreign = ForeignObjects(estate)
-    client.force_login(estate.network_admin)
-    session = client.session
-    session[SESSION_ORGANISATION_KEY] = str(estate.network.id)
-    session.save()
+    sign_in(client, estate.network_admin, estate.network)
     for route in _ui_patterns():
         segments = route.split("/")
         for index, segment in enumerate(segments):

@@ -178,3 +178,15 @@ def build_estate() -> Estate:
         network_admin=person_with_roles(network, Role.ADMINISTRATOR, username="net.admin"),
         network_resolver=network_resolver,
     )
+
+
+def sign_in(client, person: Person, organisation: Organisation | None = None):
+    """Sign `person` in on the test client, acting for `organisation` (their first one if None)."""
+    from towers.organisations.auth import SESSION_ORGANISATION_KEY
+
+    client.force_login(person)
+    if organisation is not None:
+        session = client.session
+        session[SESSION_ORGANISATION_KEY] = str(organisation.id)
+        session.save()
+    return client

@@ -1,17 +1,13 @@
 import pytest
 
 from towers.core.models import AuditEntry
-from towers.organisations.tests.factories import PASSWORD
+from towers.organisations.tests.factories import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _login(client, person):
-    assert client.login(username=person.username, password=PASSWORD)
-
-
 def test_a_person_changes_their_own_password_and_it_is_audited_without_the_password(client, estate):
-    _login(client, estate.network_resolver)
+    sign_in(client, estate.network_resolver)
     response = client.post(
         "/account/password/",
         {

@@ -2,17 +2,13 @@ import pytest
 
 from towers.core.models import AuditEntry
 from towers.organisations.models import CommercialGrant
-from towers.organisations.tests.factories import PASSWORD, CommercialGrantFactory
+from towers.organisations.tests.factories import CommercialGrantFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _login(client, person):
-    assert client.login(username=person.username, password=PASSWORD)
-
-
 def test_the_authority_grants_commercial_access_through_the_form(client, estate):
-    _login(client, estate.authority_admin)
+    sign_in(client, estate.authority_admin)
     response = client.post(
         "/commercial-grants/",
         {"grantee": estate.integrator.pk, "supplier": estate.applications.pk, "reason": "Annual review"},
@@ -26,7 +22,7 @@ def test_the_authority_grants_commercial_access_through_the_form(client, estate)
 
 def test_the_integrator_sees_its_own_grant_but_cannot_grant_or_revoke(client, estate):
     grant = CommercialGrantFactory(grantee=estate.integrator, supplier=estate.applications, reason="Review")
-    _login(client, estate.integrator_admin)
+    sign_in(client, estate.integrator_admin)
     page = client.get("/commercial-grants/").content.decode()
     assert "Review" in page and "Grant access" not in page
     response = client.post(
@@ -39,5 +35,5 @@ def test_the_integrator_sees_its_own_grant_but_cannot_grant_or_revoke(client, es
 
 def test_a_supplier_does_not_see_grants_about_others(client, estate):
     CommercialGrantFactory(grantee=estate.integrator, supplier=estate.applications, reason="Secret review")
-    _login(client, estate.network_admin)
+    sign_in(client, estate.network_admin)
     assert "Secret review" not in client.get("/commercial-grants/").content.decode()

@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from towers.core.models import AuditEntry
 from towers.core.roles import Role
-from towers.organisations.auth import SESSION_ORGANISATION_KEY
 from towers.organisations.models import ApiToken, Membership, Organisation, Person, Team, TeamMembership
 from towers.organisations.services.organisations import team_update
 from towers.organisations.services.tokens import token_digest
@@ -20,19 +19,11 @@ from towers.organisations.tests.factories import (
     TeamFactory,
     TeamMembershipFactory,
     actor_of,
+    sign_in,
 )
 from towers.organisations.views.imports import PENDING_KEY
 
 pytestmark = pytest.mark.django_db
-
-
-def sign_in(client, person, organisation=None):
-    client.force_login(person)
-    if organisation is not None:
-        session = client.session
-        session[SESSION_ORGANISATION_KEY] = str(organisation.id)
-        session.save()
-    return client
 
 
 def listed(response):

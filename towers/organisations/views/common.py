@@ -7,10 +7,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 
 from towers.core.actor import Actor
@@ -90,3 +92,23 @@ def call_service(
 def allowed(actor: Actor, **checks: tuple[str, Model | None]) -> dict[str, bool]:
     """Named permission flags for a template: allowed(actor, edit=("team.update", team)) -> {"edit": True}."""
     return {name: target is not None and can(actor, action, target) for name, (action, target) in checks.items()}
+
+
+def edit_page(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    save: Callable[[dict[str, Any], int], Any],
+    done_url: str,
+    title: str,
+) -> HttpResponse:
+    """The edit form of a versioned record: saves through `save(changes, version_read)`, or shows why not."""
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if name != "version"}
+        updated, status = call_service(form, lambda: save(changes, form.cleaned_data["version"]))
+        if updated is not None:
+            messages.success(request, f"{updated} was saved.")
+            return redirect(done_url)
+    context = {"form": form, "title": title, "submit": "Save", "cancel_url": done_url}
+    return render(request, "organisations/form.html", context, status=status)

@@ -15,7 +15,7 @@ from towers.organisations import selectors
 from towers.organisations.forms import OrganisationCreateForm, OrganisationEditForm, OrganisationFilterForm
 from towers.organisations.models import Organisation
 from towers.organisations.services import organisations as services
-from towers.organisations.views.common import allowed, call_service, paginate, request_actor, ui_view
+from towers.organisations.views.common import allowed, call_service, edit_page, paginate, request_actor, ui_view
 
 DETAIL_ROWS = 50  # teams and people shown on the page; the lists behind "all" page the rest
 
@@ -131,30 +131,12 @@ def organisation_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     actor = request_actor(request)
     organisation = selectors.organisation_get(actor=actor, id=pk)
     ensure_can(actor, "organisation.update", organisation)
-    form = _edit_form(request, actor, organisation)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changes = {name: value for name, value in form.cleaned_data.items() if name != "version"}
-        updated, status = call_service(
-            form,
-            lambda: services.organisation_update(
-                actor=actor,
-                organisation=organisation,
-                changes=changes,
-                expected_version=form.cleaned_data["version"],
-            ),
-        )
-        if updated is not None:
-            messages.success(request, f"{updated} was saved.")
-            return redirect("organisation_detail", pk=organisation.pk)
-    return render(
+    return edit_page(
         request,
-        "organisations/form.html",
-        {
-            "form": form,
-            "title": f"Edit {organisation}",
-            "submit": "Save",
-            "cancel_url": reverse("organisation_detail", args=[pk]),
-        },
-        status=status,
+        form=_edit_form(request, actor, organisation),
+        save=lambda changes, version: services.organisation_update(
+            actor=actor, organisation=organisation, changes=changes, expected_version=version
+        ),
+        done_url=reverse("organisation_detail", args=[pk]),
+        title=f"Edit {organisation}",
     )

@@ -15,7 +15,7 @@ from towers.core.permissions import can, ensure_can, permitted
 from towers.organisations import selectors
 from towers.organisations.forms import MembershipGrantForm, PersonCreateForm, PersonEditForm, PersonFilterForm
 from towers.organisations.services import people as services
-from towers.organisations.views.common import allowed, call_service, paginate, request_actor, ui_view
+from towers.organisations.views.common import allowed, call_service, edit_page, paginate, request_actor, ui_view
 
 
 @ui_view
@@ -86,24 +86,14 @@ def person_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     person = selectors.person_get(actor=actor, id=pk)
     ensure_can(actor, "person.update", person)
     fields = ["first_name", "last_name", "email", "job_title", "phone", "is_active", "version"]
-    form = PersonEditForm(request.POST or None, initial={name: getattr(person, name) for name in fields})
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changes = {name: value for name, value in form.cleaned_data.items() if name != "version"}
-        updated, status = call_service(
-            form,
-            lambda: services.person_update(
-                actor=actor, person=person, changes=changes, expected_version=form.cleaned_data["version"]
-            ),
-        )
-        if updated is not None:
-            messages.success(request, f"{updated} was saved.")
-            return redirect("person_detail", pk=person.pk)
-    return render(
+    return edit_page(
         request,
-        "organisations/form.html",
-        {"form": form, "title": f"Edit {person}", "submit": "Save", "cancel_url": reverse("person_detail", args=[pk])},
-        status=status,
+        form=PersonEditForm(request.POST or None, initial={name: getattr(person, name) for name in fields}),
+        save=lambda changes, version: services.person_update(
+            actor=actor, person=person, changes=changes, expected_version=version
+        ),
+        done_url=reverse("person_detail", args=[pk]),
+        title=f"Edit {person}",
     )
 
 

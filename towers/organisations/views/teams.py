@@ -20,6 +20,7 @@ from towers.organisations.services import people as people_services
 from towers.organisations.views.common import (
     allowed,
     call_service,
+    edit_page,
     paginate,
     request_actor,
     ui_view,
@@ -123,24 +124,14 @@ def team_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
         "is_active": team.is_active,
         "version": team.version,
     }
-    form = TeamEditForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changes = {name: value for name, value in form.cleaned_data.items() if name != "version"}
-        updated, status = call_service(
-            form,
-            lambda: services.team_update(
-                actor=actor, team=team, changes=changes, expected_version=form.cleaned_data["version"]
-            ),
-        )
-        if updated is not None:
-            messages.success(request, f"The team {updated} was saved.")
-            return redirect("team_detail", pk=team.pk)
-    return render(
+    return edit_page(
         request,
-        "organisations/form.html",
-        {"form": form, "title": f"Edit {team}", "submit": "Save", "cancel_url": reverse("team_detail", args=[pk])},
-        status=status,
+        form=TeamEditForm(request.POST or None, initial=initial),
+        save=lambda changes, version: services.team_update(
+            actor=actor, team=team, changes=changes, expected_version=version
+        ),
+        done_url=reverse("team_detail", args=[pk]),
+        title=f"Edit {team}",
     )
 
 

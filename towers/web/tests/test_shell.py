@@ -9,18 +9,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from towers.core import events
 from towers.core.roles import Role
 from towers.organisations.auth import SESSION_ORGANISATION_KEY
-from towers.organisations.tests.factories import PASSWORD, MembershipFactory, PersonFactory, person_with_roles
+from towers.organisations.tests.factories import PASSWORD, MembershipFactory, PersonFactory, person_with_roles, sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def sign_in(client, person, organisation=None):
-    client.force_login(person)
-    if organisation is not None:
-        session = client.session
-        session[SESSION_ORGANISATION_KEY] = str(organisation.id)
-        session.save()
-    return client
 
 
 def _ui_routes(resolver=None, prefix=""):

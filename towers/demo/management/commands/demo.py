@@ -1,12 +1,11 @@
 """`towers demo [--size small|large]`: seed the demo estate (once) and print the demo log-ins."""
 
-from typing import IO, Any, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from towers.core.console import command_console, progress_bar
 from towers.demo.estate import DEMO_PASSWORD, SIZES, seed
 
 
@@ -17,15 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--size", choices=sorted(SIZES), default="small")
 
     def handle(self, *args: Any, size: str, **options: Any) -> None:
-        console = Console(file=cast(IO[str], self.stdout))  # OutputWrapper writes like a file
-        with Progress(
-            TextColumn("[bold]Seeding people"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("people", total=SIZES[size])
+        console = command_console(self.stdout)
+        with progress_bar(console) as progress:
+            task = progress.add_task("Seeding people", total=SIZES[size])
             result = seed(size, progress=lambda done, total: progress.update(task, completed=done, total=total))
         if not result.created:
             console.print(f"The demo estate is already there ({result.people} people); nothing changed.")

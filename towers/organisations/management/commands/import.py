@@ -2,14 +2,14 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from towers.core.actor import Actor, Channel
+from towers.core.console import command_console, progress_bar
 from towers.core.errors import ValidationFailed
 from towers.organisations.models import Person
 from towers.organisations.selectors import actor_for
@@ -46,16 +46,8 @@ class Command(BaseCommand):
             rows = imports.read_csv(file.read_bytes(), columns)
         except ValidationFailed as exc:
             raise CommandError(f"{file}: {exc.message}") from None
-        console = Console(file=cast(IO[str], self.stdout))  # OutputWrapper writes like a file
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-            disable=not rows,
-        ) as progress:
+        console = command_console(self.stdout)
+        with progress_bar(console, disable=not rows) as progress:
             task = progress.add_task(f"{'Checking' if dry_run else 'Importing'} {kind}", total=len(rows))
             report = run(
                 actor=self._actor(username),

@@ -94,6 +94,28 @@ def allowed(actor: Actor, **checks: tuple[str, Model | None]) -> dict[str, bool]
     return {name: target is not None and can(actor, action, target) for name, (action, target) in checks.items()}
 
 
+def form_page(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], Any],
+    saved: str,
+    done_url: Callable[[Any], str],
+    title: str,
+    submit: str,
+    cancel_url: str,
+) -> HttpResponse:
+    """A form that writes through one service: on success a message (`saved` formats the result) and a redirect."""
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        result, status = call_service(form, lambda: save(form.cleaned_data))
+        if result is not None:
+            messages.success(request, saved.format(result))
+            return redirect(done_url(result))
+    context = {"form": form, "title": title, "submit": submit, "cancel_url": cancel_url}
+    return render(request, "organisations/form.html", context, status=status)
+
+
 def edit_page(
     request: HttpRequest,
     *,
@@ -103,12 +125,17 @@ def edit_page(
     title: str,
 ) -> HttpResponse:
     """The edit form of a versioned record: saves through `save(changes, version_read)`, or shows why not."""
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changes = {name: value for name, value in form.cleaned_data.items() if name != "version"}
-        updated, status = call_service(form, lambda: save(changes, form.cleaned_data["version"]))
-        if updated is not None:
-            messages.success(request, f"{updated} was saved.")
-            return redirect(done_url)
-    context = {"form": form, "title": title, "submit": "Save", "cancel_url": done_url}
-    return render(request, "organisations/form.html", context, status=status)
+
+    def save_changes(data: dict[str, Any]) -> Any:
+        return save({name: value for name, value in data.items() if name != "version"}, data["version"])
+
+    return form_page(
+        request,
+        form=form,
+        save=save_changes,
+        saved="{} was saved.",
+        done_url=lambda _saved: done_url,
+        title=title,
+        submit="Save",
+        cancel_url=done_url,
+    )

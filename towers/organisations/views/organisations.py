@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 
 from towers.core.actor import Actor
@@ -15,7 +14,14 @@ from towers.organisations import selectors
 from towers.organisations.forms import OrganisationCreateForm, OrganisationEditForm, OrganisationFilterForm
 from towers.organisations.models import Organisation
 from towers.organisations.services import organisations as services
-from towers.organisations.views.common import allowed, call_service, edit_page, paginate, request_actor, ui_view
+from towers.organisations.views.common import (
+    allowed,
+    edit_page,
+    form_page,
+    paginate,
+    request_actor,
+    ui_view,
+)
 
 DETAIL_ROWS = 50  # teams and people shown on the page; the lists behind "all" page the rest
 
@@ -78,34 +84,15 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     authority = _authority()
     if authority is not None:
         ensure_can(actor, "organisation.create", authority)
-    form = OrganisationCreateForm(request.POST or None, towers=selectors.tower_list(actor=actor))
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        organisation, status = call_service(
-            form,
-            lambda: services.organisation_create(
-                actor=actor,
-                code=data["code"],
-                name=data["name"],
-                kind=data["kind"],
-                tower=data["tower"],
-                email=data["email"],
-            ),
-        )
-        if organisation is not None:
-            messages.success(request, f"{organisation} was registered.")
-            return redirect("organisation_detail", pk=organisation.pk)
-    return render(
+    return form_page(
         request,
-        "organisations/form.html",
-        {
-            "form": form,
-            "title": "Register an organisation",
-            "submit": "Register",
-            "cancel_url": reverse("organisation_list"),
-        },
-        status=status,
+        form=OrganisationCreateForm(request.POST or None, towers=selectors.tower_list(actor=actor)),
+        save=lambda data: services.organisation_create(actor=actor, **data),
+        saved="{} was registered.",
+        done_url=lambda organisation: reverse("organisation_detail", args=[organisation.pk]),
+        title="Register an organisation",
+        submit="Register",
+        cancel_url=reverse("organisation_list"),
     )
 
 

@@ -15,7 +15,15 @@ from towers.core.permissions import can, ensure_can, permitted
 from towers.organisations import selectors
 from towers.organisations.forms import MembershipGrantForm, PersonCreateForm, PersonEditForm, PersonFilterForm
 from towers.organisations.services import people as services
-from towers.organisations.views.common import allowed, call_service, edit_page, paginate, request_actor, ui_view
+from towers.organisations.views.common import (
+    allowed,
+    call_service,
+    edit_page,
+    form_page,
+    paginate,
+    request_actor,
+    ui_view,
+)
 
 
 @ui_view
@@ -63,20 +71,15 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if not organisations:
         raise Forbidden("You may not add people to any organisation.")
     default = request.GET.get("organisation") or actor.organisation_id
-    form = PersonCreateForm(request.POST or None, initial={"organisation": default}, organisations=organisations)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        password = data.pop("password") or None
-        person, status = call_service(form, lambda: services.person_create(actor=actor, password=password, **data))
-        if person is not None:
-            messages.success(request, f"{person} was added.")
-            return redirect("person_detail", pk=person.pk)
-    return render(
+    return form_page(
         request,
-        "organisations/form.html",
-        {"form": form, "title": "Add a person", "submit": "Add person", "cancel_url": reverse("person_list")},
-        status=status,
+        form=PersonCreateForm(request.POST or None, initial={"organisation": default}, organisations=organisations),
+        save=lambda data: services.person_create(actor=actor, **{**data, "password": data["password"] or None}),
+        saved="{} was added.",
+        done_url=lambda person: reverse("person_detail", args=[person.pk]),
+        title="Add a person",
+        submit="Add person",
+        cancel_url=reverse("person_list"),
     )
 
 

@@ -21,6 +21,7 @@ from towers.organisations.views.common import (
     allowed,
     call_service,
     edit_page,
+    form_page,
     paginate,
     request_actor,
     ui_view,
@@ -86,29 +87,15 @@ def team_create(request: HttpRequest) -> HttpResponse:
     if not organisations:
         raise Forbidden("You may not create teams in any organisation.")
     default = request.GET.get("organisation") or actor.organisation_id
-    form = TeamCreateForm(request.POST or None, initial={"organisation": default}, organisations=organisations)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        team, status = call_service(
-            form,
-            lambda: services.team_create(
-                actor=actor,
-                organisation=data["organisation"],
-                code=data["code"],
-                name=data["name"],
-                email=data["email"],
-                description=data["description"],
-            ),
-        )
-        if team is not None:
-            messages.success(request, f"The team {team} was created.")
-            return redirect("team_detail", pk=team.pk)
-    return render(
+    return form_page(
         request,
-        "organisations/form.html",
-        {"form": form, "title": "New team", "submit": "Create team", "cancel_url": reverse("team_list")},
-        status=status,
+        form=TeamCreateForm(request.POST or None, initial={"organisation": default}, organisations=organisations),
+        save=lambda data: services.team_create(actor=actor, **data),
+        saved="The team {} was created.",
+        done_url=lambda team: reverse("team_detail", args=[team.pk]),
+        title="New team",
+        submit="Create team",
+        cancel_url=reverse("team_list"),
     )
 
 

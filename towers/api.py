@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from towers.contracts.api import router as contracts_router
 from towers.core.api import install_error_handlers
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
@@ -22,3 +23,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("", organisations_router)
+api.add_router("", contracts_router)

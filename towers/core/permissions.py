@@ -116,7 +116,9 @@ def ensure_can(actor: Actor, action: str, target: models.Model) -> None:
         roles = _actions[action]
     except KeyError:
         raise ImproperlyConfigured(f"unknown action {action!r}; call permissions.define_action") from None
-    if target.pk is not None and not visible_to(actor, type(target)._default_manager).filter(pk=target.pk).exists():
+    # An object being created (its UUID is assigned before it is saved) is checked on ownership alone.
+    exists = not target._state.adding
+    if exists and not visible_to(actor, type(target)._default_manager).filter(pk=target.pk).exists():
         raise NotFound(f"No such {target._meta.verbose_name}.")
     if actor.read_only:
         raise Forbidden("Auditors have read-only access.")

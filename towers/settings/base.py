@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "towers.core",
     "towers.organisations",
+    "towers.contracts",
+    "towers.sla",
     "towers.web",
     "towers.demo",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Model
 
+from towers.contracts.tests.factories import CalendarFactory, ContractFactory, ServiceFactory, ServiceLevelFactory
 from towers.organisations.tests.factories import (
     ApiTokenFactory,
     CommercialGrantFactory,
@@ -27,6 +28,12 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "memberships": lambda e: e.applications_admin.memberships.get(),
     "members": lambda e: TeamMembershipFactory(team=e.applications_team, person=e.applications_admin),
     "tokens": lambda e: ApiTokenFactory(person=e.applications_admin, organisation=e.applications),
+    "contracts": lambda e: ContractFactory(supplier=e.applications),
+    "services": lambda e: ServiceFactory(owner=e.applications),
+    "calendars": lambda e: CalendarFactory(owner=e.applications),
+    "service-levels": lambda e: ServiceLevelFactory(
+        service=ServiceFactory(owner=e.applications), customer=e.authority, calendar=CalendarFactory(owner=e.authority)
+    ),
     # Commercial: the applications supplier's own grant, about itself, is nobody else's business.
     "commercial-grants": lambda e: CommercialGrantFactory(grantee=e.applications, supplier=e.integrator),
 }
@@ -39,6 +46,12 @@ FIELD_RESOURCES = {
     "team": "teams",
     "person": "people",
     "membership": "memberships",
+    "owner": "organisations",
+    "provider": "organisations",
+    "customer": "organisations",
+    "service": "services",
+    "contract": "contracts",
+    "calendar": "calendars",
 }
 
 
@@ -87,14 +100,17 @@ def sample_body(schema: dict[str, Any], components: dict[str, Any], uuid_for: Ca
             for name, prop in schema.get("properties", {}).items()
             if name in schema.get("required", []) or prop.get("format") == "uuid"
         }
+    if kind == "array" and "prefixItems" in schema:
+        return [sample_body(item, components, uuid_for) for item in schema["prefixItems"]]
     if kind == "array":
         return [sample_body(schema.get("items", {}), components, uuid_for)]
-    if kind == "integer":
+    if kind in {"integer", "number"}:
         return max(1, schema.get("minimum", 1))
     if kind == "boolean":
         return True
-    if schema.get("format") == "date-time":
-        return "2099-01-01T00:00:00Z"
+    formats = {"date-time": "2099-01-01T00:00:00Z", "date": "2099-01-01", "time": "08:00:00", "duration": "PT1H"}
+    if schema.get("format") in formats:
+        return formats[schema["format"]]
     if schema.get("format") == "uuid":
         return uuid_for("")
     return "probe"

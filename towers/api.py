@@ -6,6 +6,7 @@ from towers.contracts.api import router as contracts_router
 from towers.core.api import install_error_handlers
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
+from towers.sla.api import router as sla_router
 
 api = NinjaAPI(
     title="Towers API",
@@ -24,3 +25,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", organisations_router)
 api.add_router("", contracts_router)
+api.add_router("", sla_router)

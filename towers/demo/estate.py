@@ -13,6 +13,7 @@ from django.db import transaction
 
 from towers.core.actor import Actor
 from towers.core.roles import Role
+from towers.demo.contracts import seed_contracts
 from towers.demo.people import names, rank
 from towers.organisations.models import Organisation, OrganisationKind, Person, Team, Tower
 from towers.organisations.services.organisations import (
@@ -131,6 +132,8 @@ def seed(size: str = "small", progress: Callable[[int, int], None] | None = None
             supplier=organisations["apex"],
             reason="Integrator reviews the applications tower's service credits with the force",
         )
+    with transaction.atomic():
+        seed_contracts(actor, organisations)
     _officers(actor, organisations["northshire-police"], SIZES[size], progress)
     return SeedResult(True, Person.objects.count(), _logins())
 

@@ -1,5 +1,6 @@
 """Measurement against the promises: clock facts per record, monthly results, the credit ledger, delivery scores."""
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from towers.contracts.models import Contract, ServiceLevel
@@ -41,7 +42,7 @@ class ServiceLevelResult(TowersModel):
     measured = models.PositiveIntegerField(default=0)
     met = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=10, choices=Source.choices)
-    evidence = models.JSONField(default=dict, blank=True)
+    evidence = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["service_level", "-period"]
@@ -63,7 +64,7 @@ class CreditRun(TowersModel):
     cap_reduction = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     critical_failures = models.PositiveIntegerField(default=0)
     is_current = models.BooleanField(default=True)
-    summary = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["contract", "-period", "-created_at"]
@@ -86,7 +87,7 @@ class CreditLine(TowersModel):
     percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     points = models.IntegerField(null=True, blank=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    evidence = models.JSONField(default=dict, blank=True)
+    evidence = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["run", "kind", "service_level__name"]
@@ -103,8 +104,8 @@ class DeliveryAssessment(TowersModel):
     period = models.DateField()
     score = models.DecimalField(max_digits=5, decimal_places=1)
     eligible = models.BooleanField()
-    kpi_scores = models.JSONField(default=dict)
-    reasons = models.JSONField(default=list)
+    kpi_scores = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    reasons = models.JSONField(default=list, encoder=DjangoJSONEncoder)
     is_current = models.BooleanField(default=True)
 
     class Meta:

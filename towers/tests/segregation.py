@@ -8,6 +8,7 @@ missing here makes the walkers fail until one is added, so no route escapes the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db.models import Model
@@ -19,6 +20,7 @@ from towers.organisations.tests.factories import (
     Estate,
     TeamMembershipFactory,
 )
+from towers.sla.tests.factories import CreditRunFactory, DeliveryAssessmentFactory
 
 FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "organisations": lambda e: e.applications,
@@ -28,7 +30,7 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "memberships": lambda e: e.applications_admin.memberships.get(),
     "members": lambda e: TeamMembershipFactory(team=e.applications_team, person=e.applications_admin),
     "tokens": lambda e: ApiTokenFactory(person=e.applications_admin, organisation=e.applications),
-    "contracts": lambda e: ContractFactory(supplier=e.applications),
+    "contracts": lambda e: _contract_with_ledger(e),
     "services": lambda e: ServiceFactory(owner=e.applications),
     "calendars": lambda e: CalendarFactory(owner=e.applications),
     "service-levels": lambda e: ServiceLevelFactory(
@@ -52,7 +54,18 @@ FIELD_RESOURCES = {
     "service": "services",
     "contract": "contracts",
     "calendar": "calendars",
+    "service_level": "service-levels",
 }
+# Path parameters that are values, not object ids: what to put in them.
+PATH_VALUES = {"period": "2026-03-01"}
+
+
+def _contract_with_ledger(estate: Estate) -> Model:
+    """A contract with a March 2026 credits run and delivery assessment, so every contract route has data."""
+    contract = ContractFactory(supplier=estate.applications)
+    CreditRunFactory(contract=contract, period=date(2026, 3, 1))
+    DeliveryAssessmentFactory(contract=contract, period=date(2026, 3, 1))
+    return contract
 
 
 class ForeignObjects:

@@ -15,7 +15,7 @@ from towers.api import api
 from towers.core.models import AuditEntry
 from towers.organisations.models import ApiToken
 from towers.organisations.tests.factories import ApiTokenFactory, sign_in
-from towers.tests.segregation import FIELD_RESOURCES, ForeignObjects, resource_before, sample_body
+from towers.tests.segregation import FIELD_RESOURCES, PATH_VALUES, ForeignObjects, resource_before, sample_body
 
 pytestmark = pytest.mark.django_db
 PREFIX = "/api/v1"
@@ -38,7 +38,9 @@ def _bearer(person, organisation):
 def _fill(path: str, foreign: ForeignObjects) -> str:
     segments = path.split("/")
     for index, segment in enumerate(segments):
-        if segment.startswith("{"):
+        if segment.startswith("{") and segment.strip("{}") in PATH_VALUES:
+            segments[index] = PATH_VALUES[segment.strip("{}")]
+        elif segment.startswith("{"):
             segments[index] = str(foreign.for_resource(resource_before(segments, index), path).pk)
     return "/".join(segments)
 

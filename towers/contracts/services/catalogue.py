@@ -174,7 +174,7 @@ def _check_service_level(level: ServiceLevel) -> None:
             raise ValidationFailed.one("priority", "a response or resolution service level is per priority")
     if level.threshold is not None and level.threshold > level.performance_measure and level.higher_is_better:
         raise ValidationFailed.one("threshold", "the threshold must not be above the performance measure")
-    if level.contract_id is not None and level.contract.supplier_id != level.provider_id:
+    if level.contract is not None and level.contract.supplier_id != level.provider_id:
         raise ValidationFailed.one("provider", "must be the supplier of the contract")
     for band in level.point_bands:
         if not (isinstance(band, list) and len(band) == 2):

@@ -7,5 +7,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("api/v1/", api.urls),
     path("", include("towers.organisations.urls")),
+    path("", include("towers.sla.urls")),
+    path("", include("towers.contracts.urls")),
     path("", include("towers.web.urls")),
 ]

@@ -11,7 +11,7 @@ from towers.core.actor import Actor
 from towers.core.permissions import get_visible, visible_to
 
 
-def contract_list(*, actor: Actor, supplier: UUID | str | None = None, search: str = "") -> QuerySet[Contract]:
+def contract_list(*, actor: Actor, supplier: UUID | None = None, search: str = "") -> QuerySet[Contract]:
     qs = visible_to(actor, Contract.objects).select_related("supplier", "tower")
     if supplier:
         qs = qs.filter(supplier_id=supplier)
@@ -61,7 +61,7 @@ def service_level_list(
     contract: UUID | str | None = None,
     service: UUID | str | None = None,
     kind: str = "",
-    provider: UUID | str | None = None,
+    provider: UUID | None = None,
 ) -> QuerySet[ServiceLevel]:
     qs = visible_to(actor, ServiceLevel.objects).select_related(
         "service", "provider", "customer", "calendar", "contract"

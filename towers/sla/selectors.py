@@ -15,7 +15,7 @@ from towers.sla.models import CreditRun, DeliveryAssessment, ServiceLevelResult
 
 
 def result_list(
-    *, actor: Actor, service_level: UUID | str | None = None, period: date | None = None
+    *, actor: Actor, service_level: UUID | None = None, period: date | None = None
 ) -> QuerySet[ServiceLevelResult]:
     qs = visible_to(actor, ServiceLevelResult.objects).select_related("service_level__service")
     if service_level:

@@ -23,7 +23,7 @@ from towers.sla import clock
 
 LONDON = ZoneInfo("Europe/London")
 
-EXAMPLE = {
+EXAMPLE: dict[str, Any] = {
     "service_level": {
         "name": "P3 incident resolution",
         "metric": "resolution",

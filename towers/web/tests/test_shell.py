@@ -132,11 +132,11 @@ def _nav(client, person):
 
 
 def test_navigation_follows_roles(client, estate):
-    everyone = {"Home", "Organisations", "Teams", "People", "API tokens"}
-    commercial = "Commercial access"
-    assert _nav(client, estate.auditor) == everyone | {"Audit", commercial}
-    assert _nav(client, estate.authority_admin) == everyone | {"Audit", "Imports", commercial}
-    assert _nav(client, estate.network_admin) == everyone | {"Audit", "Imports", commercial}
+    everyone = {"Home", "Organisations", "Teams", "People", "Catalogue", "API tokens"}
+    commercial = {"Contracts", "Commercial access"}
+    assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial
+    assert _nav(client, estate.authority_admin) == everyone | {"Audit", "Imports"} | commercial
+    assert _nav(client, estate.network_admin) == everyone | {"Audit", "Imports"} | commercial
     assert _nav(client, estate.network_resolver) == everyone
     requester = person_with_roles(estate.authority, Role.REQUESTER)
     assert _nav(client, requester) == everyone

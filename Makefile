@@ -57,6 +57,7 @@ worker: setup
 bench: setup
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.visibility
+	$(BIN)/python -m bench.sla
 
 clean:
 	rm -rf $(VENV) var

@@ -43,10 +43,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MIDNIGHT = time.max  # as a window end: "until the end of the local day"
 _TICK = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
-# add_business_time looks ahead in chunks this long at most, and gives up past the horizon
-# (a calendar closed for a century is a data error, not a target to wait for).
-_MAX_CHUNK = timedelta(days=366)
-_HORIZON = timedelta(days=366 * 100)
+_MAX_CHUNK = timedelta(days=366)  # add_business_time looks ahead at most a year at a time
 
 
 def _utc(value: datetime, what: str) -> datetime:
@@ -123,6 +120,9 @@ class HolidayMap(Mapping[date, str]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __contains__(self, key: object) -> bool:  # Mapping's default goes through a KeyError per miss
+        return key in self._items
 
     def __hash__(self) -> int:
         return self._hash
@@ -211,16 +211,21 @@ class BusinessCalendar:
             raise ValueError(f"calendar {self.name!r} has no working hours, so it never opens")
         remaining, cursor = amount, lo
         # Look ahead in growing chunks: a 4-hour target needs one short look, a target of weeks a few
-        # long ones; closed days cost nothing because only open spans are returned.
-        chunk = max(timedelta(days=7), amount * 4)
-        while cursor - lo < _HORIZON:
-            stop = cursor + chunk
-            for s, e in self._open_spans(cursor, stop):
-                if remaining <= e - s:
-                    return s + remaining
-                remaining -= e - s
-            cursor, chunk = stop, min(chunk * 2, _MAX_CHUNK)
-        raise ValueError(f"calendar {self.name!r} has no {amount} of open time within a century of {start}")
+        # long ones; closed days cost nothing because only open spans are returned. This ends: the
+        # weekly hours open every week, and holidays and closures are finite.
+        chunk = min(max(timedelta(days=7), amount * 4), _MAX_CHUNK)
+        try:
+            if self.always_open and not self._closed and not self._holiday_days:
+                return lo + amount
+            while True:
+                stop = cursor + chunk
+                for s, e in self._open_spans(cursor, stop):
+                    if remaining <= e - s:
+                        return s + remaining
+                    remaining -= e - s
+                cursor, chunk = stop, min(chunk * 2, _MAX_CHUNK)
+        except OverflowError:
+            raise ValueError(f"adding {amount} of business time to {start} runs past the year 9999") from None
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The instant when `seconds` of business time have elapsed since `start` (`start` itself for 0)."""

@@ -44,7 +44,8 @@ What it reports
   running from `now`, calendar versions already scheduled included; the instant it was reached if
   that is past. None while paused, not held or stopped: the due time is then not yet known.
 * `state` is "paused" both when paused and when an OLA's organisation does not hold the record (the
-  last segment's status says which); "not_started" before the clock starts, with nothing known.
+  last segment's status says which); "not_started", with nothing known, before the clock starts or
+  for an empty timeline (any other timeline needs exactly one CREATED event, and nothing before it).
 * `by_organisation` / `by_team`: running business seconds per holder ("(unassigned)" when none),
   for plain SLAs too, so hand-offs across suppliers can be reported fairly. They sum to elapsed.
 * All instants returned are UTC.
@@ -104,7 +105,7 @@ class TimelineEvent:
             object.__setattr__(self, "kind", EventKind(self.kind))
         except ValueError:
             raise ValueError(f"unknown event kind {self.kind!r}") from None
-        _aware(self.at, f"{self.kind} event time")
+        _aware(self.at, f"{self.kind.name} event time")
         if self.kind is EventKind.STATE and not self.state:
             raise ValueError(f"STATE event at {self.at.isoformat()} needs a state")
         if self.kind is EventKind.PRIORITY and not self.priority:
@@ -248,7 +249,6 @@ def compute(
             if p.status != "stopped":
                 break
             stopped_at = p.start
-    breached = meter.breach_at is not None
     return ClockResult(
         state="paused" if final.status == "not_held" else final.status,
         priority=track.priority,
@@ -256,7 +256,7 @@ def compute(
         elapsed_seconds=meter.elapsed.total_seconds(),
         remaining_seconds=None if target is None else (target - meter.elapsed).total_seconds(),
         due_at=due_at,
-        breached=breached,
+        breached=meter.breach_at is not None,
         breach_at=meter.breach_at,
         stopped_at=stopped_at,
         warnings=tuple(sorted(meter.warnings.items())),
@@ -303,7 +303,7 @@ def _ordered(timeline: Sequence[TimelineEvent], start: datetime | None) -> list[
     if len(created) != 1:
         raise ValueError(f"a timeline needs exactly one CREATED event, got {len(created)}")
     # sorted() is stable, so same-instant events keep their given order; CREATED goes first among them.
-    events = sorted(timeline, key=lambda e: (_aware(e.at, f"{e.kind} event time"), e.kind is not EventKind.CREATED))
+    events = sorted(timeline, key=lambda e: (_aware(e.at, "event time"), e.kind is not EventKind.CREATED))
     if events[0] is not created[0]:
         raise ValueError(
             f"{events[0].kind.name} event at {events[0].at.isoformat()} is before the CREATED event "

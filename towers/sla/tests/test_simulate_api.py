@@ -31,7 +31,10 @@ def test_the_documented_example_is_answered_with_explained_segments(client, esta
 
 def test_an_inconsistent_request_names_the_problem(client, estate):
     auth = bearer(estate.network_resolver, estate.network)
-    bad = {**EXAMPLE, "service_level": {**EXAMPLE["service_level"], "targets": {"P3": {"hours": 16, "calendar": "nope"}}}}
+    bad = {
+        **EXAMPLE,
+        "service_level": {**EXAMPLE["service_level"], "targets": {"P3": {"hours": 16, "calendar": "nope"}}},
+    }
     response = client.post("/api/v1/sla/simulate", data=bad, content_type="application/json", **auth)
     assert response.status_code == 422
     assert "nope" in response.json()["error"]["message"]

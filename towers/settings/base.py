@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "towers.organisations",
     "towers.contracts",
     "towers.sla",
+    "towers.cmdb",
     "towers.web",
     "towers.demo",
 ]

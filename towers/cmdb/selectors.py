@@ -1,0 +1,119 @@
+"""Reads of the CMDB, each restricted to the actor; commercial attributes masked where the actor may not see them."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from towers.cmdb.classes import attributes_of, descendants
+from towers.cmdb.models import ConfigurationItem, DataSource, Relationship
+from towers.core.actor import Actor, Sensitivity
+from towers.core.audit import object_type
+from towers.core.models import AuditEntry
+from towers.core.permissions import get_visible, visible_to
+
+CI_RELATED = ("owner", "support_team__organisation", "service", "offering__supplier")
+
+
+def ci_list(
+    *,
+    actor: Actor,
+    ci_class: str = "",
+    owner: UUID | None = None,
+    environment: str = "",
+    lifecycle: str = "",
+    criticality: int | None = None,
+    search: str = "",
+    attributes: dict[str, str] | None = None,
+) -> QuerySet[ConfigurationItem]:
+    """Visible CIs; a class includes its subclasses; `attributes` filters on any attribute's exact value."""
+    qs = visible_to(actor, ConfigurationItem.objects).select_related(*CI_RELATED)
+    if ci_class:
+        qs = qs.filter(ci_class__in=descendants(ci_class))
+    if owner:
+        qs = qs.filter(owner_id=owner)
+    if environment:
+        qs = qs.filter(environment=environment)
+    if lifecycle:
+        qs = qs.filter(lifecycle=lifecycle)
+    if criticality:
+        qs = qs.filter(criticality=criticality)
+    if search:
+        qs = qs.filter(name__icontains=search)
+    for name, value in (attributes or {}).items():
+        # JSON values are typed: match the number or the text a user typed.
+        options = Q(**{f"attributes__{name}": value})
+        for cast in (int, float):
+            with suppress(ValueError):
+                options |= Q(**{f"attributes__{name}": cast(value)})
+        qs = qs.filter(options)
+    return qs.order_by("ci_class", "name", "id")
+
+
+def ci_get(*, actor: Actor, id: UUID | str) -> ConfigurationItem:
+    return get_visible(actor, ConfigurationItem.objects.select_related(*CI_RELATED), pk=id)
+
+
+def may_see_commercials(actor: Actor, ci: ConfigurationItem) -> bool:
+    organisations = actor.scope.organisations(Sensitivity.COMMERCIAL)
+    return organisations is None or ci.owner_id in organisations
+
+
+def visible_attributes(actor: Actor, ci: ConfigurationItem) -> dict[str, Any]:
+    """The CI's attributes, with commercial ones left out unless the actor may see the owner's commercials."""
+    if may_see_commercials(actor, ci):
+        return dict(ci.attributes)
+    specs = attributes_of(ci.ci_class)
+    return {k: v for k, v in ci.attributes.items() if not (k in specs and specs[k].commercial)}
+
+
+def relationships_of(*, actor: Actor, ci: ConfigurationItem) -> tuple[list[Relationship], list[Relationship]]:
+    """(what the CI points at, what points at it), each end visible to the actor."""
+    visible = visible_to(actor, ConfigurationItem.objects).values("pk")
+    outgoing = Relationship.objects.filter(source=ci, target__in=visible).select_related("target")
+    incoming = Relationship.objects.filter(target=ci, source__in=visible).select_related("source")
+    return list(outgoing.order_by("type", "target__name")), list(incoming.order_by("type", "source__name"))
+
+
+def ci_history(*, ci: ConfigurationItem) -> QuerySet[AuditEntry]:
+    """Every recorded change of the CI, newest first (the caller fetched the CI through a selector)."""
+    return AuditEntry.objects.filter(object_type=object_type(ci), object_id=str(ci.pk)).order_by("-seq")
+
+
+def ci_as_of(*, actor: Actor, ci: ConfigurationItem, when: datetime) -> dict[str, Any] | None:
+    """What the CI looked like at `when`, rebuilt from its audit entries (None if it did not exist yet)."""
+    state: dict[str, Any] | None = None
+    relationships: dict[tuple[str, str], str] = {}
+    for entry in ci_history(ci=ci).filter(at__lte=when).order_by("seq"):
+        after, before = entry.after or {}, entry.before or {}
+        if entry.action == "ci.created":
+            state = {k: v for k, v in after.items() if k != "source"}
+        elif entry.action == "ci.updated" and state is not None:
+            state.update({k: v for k, v in after.items() if k != "source"})
+        elif entry.action == "ci.related":
+            relationships[(after["type"], str(after["target"]))] = after.get("target_name", "")
+        elif entry.action == "ci.unrelated":
+            relationships.pop((before["type"], str(before["target"])), None)
+    if state is None:
+        return None
+    if not may_see_commercials(actor, ci):
+        specs = attributes_of(ci.ci_class)
+        state["attributes"] = {
+            k: v for k, v in state.get("attributes", {}).items() if not specs.get(k, None) or not specs[k].commercial
+        }
+    state["relationships"] = [
+        {"type": t, "target": target, "target_name": name} for (t, target), name in sorted(relationships.items())
+    ]
+    return state
+
+
+def source_list(*, actor: Actor) -> QuerySet[DataSource]:
+    return visible_to(actor, DataSource.objects).select_related("organisation")
+
+
+def source_get(*, actor: Actor, code: str) -> DataSource:
+    return get_visible(actor, DataSource.objects.select_related("organisation"), code=code)

@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from towers.cmdb.api import router as cmdb_router
 from towers.contracts.api import router as contracts_router
 from towers.core.api import install_error_handlers
 from towers.organisations.api import router as organisations_router
@@ -26,3 +27,4 @@ install_error_handlers(api)
 api.add_router("", organisations_router)
 api.add_router("", contracts_router)
 api.add_router("", sla_router)
+api.add_router("", cmdb_router)

@@ -13,7 +13,10 @@ from typing import Any
 
 from django.db.models import Model
 
+from towers.cmdb.services.items import ci_create
+from towers.cmdb.tests.factories import ConfigurationItemFactory, RelationshipFactory
 from towers.contracts.tests.factories import CalendarFactory, ContractFactory, ServiceFactory, ServiceLevelFactory
+from towers.core.actor import Actor
 from towers.organisations.tests.factories import (
     ApiTokenFactory,
     CommercialGrantFactory,
@@ -36,6 +39,14 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "service-levels": lambda e: ServiceLevelFactory(
         service=ServiceFactory(owner=e.applications), customer=e.authority, calendar=CalendarFactory(owner=e.authority)
     ),
+    # Created through the service, so that it has the history its as-of and history routes read.
+    "configuration-items": lambda e: ci_create(
+        actor=Actor.system("tests"), ci_class="application", name="apps-only", owner=e.applications
+    ),
+    "relationships": lambda e: RelationshipFactory(
+        source=ConfigurationItemFactory(owner=e.applications, ci_class="application", name="apps-app"),
+        target=ConfigurationItemFactory(owner=e.applications, name="apps-server"),
+    ),
     # Commercial: the applications supplier's own grant, about itself, is nobody else's business.
     "commercial-grants": lambda e: CommercialGrantFactory(grantee=e.applications, supplier=e.integrator),
 }
@@ -55,6 +66,9 @@ FIELD_RESOURCES = {
     "contract": "contracts",
     "calendar": "calendars",
     "service_level": "service-levels",
+    "target": "configuration-items",
+    "offering": "services",
+    "support_team": "teams",
 }
 # Path parameters that are values, not object ids: what to put in them.
 PATH_VALUES = {"period": "2026-03-01"}

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from towers.core.actor import Actor
 from towers.core.roles import Role
+from towers.demo.cmdb import seed_cmdb
 from towers.demo.contracts import seed_contracts
 from towers.demo.people import names, rank
 from towers.organisations.models import Organisation, OrganisationKind, Person, Team, Tower
@@ -134,6 +135,7 @@ def seed(size: str = "small", progress: Callable[[int, int], None] | None = None
         )
     with transaction.atomic():
         seed_contracts(actor, organisations)
+        seed_cmdb(actor, organisations, {team.code: team for team in Team.objects.all()})
     _officers(actor, organisations["northshire-police"], SIZES[size], progress)
     return SeedResult(True, Person.objects.count(), _logins())
 

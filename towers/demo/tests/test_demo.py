@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from towers.cmdb.models import ConfigurationItem, Relationship
 from towers.contracts.models import Contract
 from towers.core import audit
 from towers.core.permissions import visible_to
@@ -44,6 +45,12 @@ def test_the_small_demo_builds_a_segregated_estate_with_contracts_once(capsys):
     assert set(visible_to(actor_of(apex_resolver), Contract.objects).values_list("reference", flat=True)) == {
         "APX-APPS-2025"
     }
+
+    # A CMDB: two data centres down to police stations, with history for every CI.
+    assert ConfigurationItem.objects.filter(ci_class="data_centre").count() == 2
+    assert ConfigurationItem.objects.count() > 100 and Relationship.objects.count() > 120
+    crime = ConfigurationItem.objects.get(name="Crime records")
+    assert crime.outgoing.filter(type="depends_on", target__ci_class="database").exists()
 
     people = Person.objects.count()
     call_command("demo")

@@ -3,6 +3,8 @@
 from ninja import NinjaAPI
 
 from towers.cmdb.api import router as cmdb_router
+from towers.cmdb.api_impact import impact_router as cmdb_impact_router
+from towers.cmdb.api_import import router as cmdb_import_router
 from towers.contracts.api import router as contracts_router
 from towers.core.api import install_error_handlers
 from towers.organisations.api import router as organisations_router
@@ -28,3 +30,5 @@ api.add_router("", organisations_router)
 api.add_router("", contracts_router)
 api.add_router("", sla_router)
 api.add_router("", cmdb_router)
+api.add_router("", cmdb_import_router)
+api.add_router("", cmdb_impact_router)

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("towers.organisations.urls")),
     path("", include("towers.sla.urls")),
     path("", include("towers.contracts.urls")),
+    path("", include("towers.cmdb.urls")),
     path("", include("towers.web.urls")),
 ]

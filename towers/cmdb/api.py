@@ -12,13 +12,12 @@ from ninja.pagination import paginate
 from towers.cmdb import selectors
 from towers.cmdb.classes import CLASSES, attributes_of, identification_of
 from towers.cmdb.identification import rule_key
-from towers.cmdb.models import ConfigurationItem, Relationship
+from towers.cmdb.models import ConfigurationItem
 from towers.cmdb.schemas import CIClassOut, CIIn, CIOut, CIPatch, RelationshipIn, RelationshipOut, RelationshipsOut
 from towers.cmdb.services import items
 from towers.contracts.selectors import service_get
 from towers.core.api import Page, expected_version, set_etag
 from towers.core.errors import NotFound
-from towers.core.permissions import get_visible
 from towers.organisations.selectors import organisation_get, team_get
 
 router = Router(tags=["CMDB"])
@@ -89,6 +88,21 @@ class _MaskedPage:
 
     def __getitem__(self, index: slice) -> list[ConfigurationItem]:
         return [_out(self.request, ci) for ci in self.queryset[index]]
+
+    def count(self) -> int:
+        return int(self.queryset.count())
+
+
+class _MaskedHistory:
+    """History pages as the actor may read them (commercial attributes and unseen CIs masked)."""
+
+    def __init__(self, actor: Any, ci: ConfigurationItem, queryset: Any) -> None:
+        self.actor, self.ci, self.queryset = actor, ci, queryset
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        entries = selectors.ci_history_masked(actor=self.actor, ci=self.ci, entries=self.queryset[index])
+        fields = ("seq", "at", "actor_label", "channel", "action", "before", "after")
+        return [{name: getattr(entry, name) for name in fields} for entry in entries]
 
     def count(self) -> int:
         return int(self.queryset.count())
@@ -166,7 +180,7 @@ def relationship_create(request: HttpRequest, id: UUID, body: RelationshipIn) ->
 @router.delete("/relationships/{id}", response={204: None})
 def relationship_delete(request: HttpRequest, id: UUID) -> Any:
     actor = _actor(request)
-    relationship = get_visible(actor, Relationship.objects.select_related("source", "target"), pk=id)
+    relationship = selectors.relationship_get(actor=actor, id=id)
     items.relationship_delete(actor=actor, relationship=relationship)
     return Status(204, None)
 
@@ -174,5 +188,6 @@ def relationship_delete(request: HttpRequest, id: UUID) -> Any:
 @router.get("/configuration-items/{id}/history", response=list[dict[str, Any]])
 @paginate(Page)
 def ci_history(request: HttpRequest, id: UUID) -> Any:
-    ci = selectors.ci_get(actor=_actor(request), id=id)
-    return selectors.ci_history(ci=ci).values("seq", "at", "actor_label", "channel", "action", "before", "after")
+    actor = _actor(request)
+    ci = selectors.ci_get(actor=actor, id=id)
+    return _MaskedHistory(actor, ci, selectors.ci_history(ci=ci))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
-from towers.cmdb.classes import attributes_of, descendants
+from towers.cmdb.classes import AttrSpec, attributes_of, descendants
 from towers.cmdb.models import ConfigurationItem, DataSource, Relationship
 from towers.core.actor import Actor, Sensitivity
 from towers.core.audit import object_type
@@ -44,6 +45,11 @@ def ci_list(
         qs = qs.filter(criticality=criticality)
     if search:
         qs = qs.filter(name__icontains=search)
+    specs = attributes_of(ci_class) if ci_class else {}
+    commercial_owners = actor.scope.organisations(Sensitivity.COMMERCIAL)
+    if commercial_owners is not None and any(specs.get(name, AttrSpec()).commercial for name in attributes or {}):
+        # Otherwise what a filter on "licence_cost" lists would tell a cost the CI's page masks.
+        qs = qs.filter(owner_id__in=commercial_owners)
     for name, value in (attributes or {}).items():
         # JSON values are typed: match the number or the text a user typed.
         options = Q(**{f"attributes__{name}": value})
@@ -84,6 +90,49 @@ def ci_history(*, ci: ConfigurationItem) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(object_type=object_type(ci), object_id=str(ci.pk)).order_by("-seq")
 
 
+UNSEEN_CI = "a CI you may not see"
+
+
+def hidden_attributes(actor: Actor, ci: ConfigurationItem) -> set[str]:
+    """The CI's commercial attributes, when the actor may not see the owner's commercials."""
+    if may_see_commercials(actor, ci):
+        return set()
+    return {name for name, spec in attributes_of(ci.ci_class).items() if spec.commercial}
+
+
+def visible_ci_ids(actor: Actor, ids: Iterable[object]) -> set[str]:
+    wanted = {str(pk) for pk in ids if pk}
+    if not wanted:
+        return set()
+    visible = visible_to(actor, ConfigurationItem.objects).filter(pk__in=wanted).values_list("pk", flat=True)
+    return {str(pk) for pk in visible}
+
+
+def _mask_side(side: dict[str, Any] | None, hidden: set[str], visible: set[str]) -> dict[str, Any] | None:
+    if side is None:
+        return None
+    masked = dict(side)
+    if isinstance(masked.get("attributes"), dict):
+        masked["attributes"] = {k: v for k, v in masked["attributes"].items() if k not in hidden}
+    if "target" in masked and str(masked["target"]) not in visible:
+        masked["target"], masked["target_name"] = "", UNSEEN_CI
+    return masked
+
+
+def ci_history_masked(*, actor: Actor, ci: ConfigurationItem, entries: Iterable[AuditEntry]) -> list[AuditEntry]:
+    """History entries as the actor may read them: no commercial attributes it may not see, no unseen CIs named.
+
+    Changes the entries in memory only.
+    """
+    entries = list(entries)
+    hidden = hidden_attributes(actor, ci)
+    targets = [side.get("target") for e in entries for side in (e.before or {}, e.after or {}) if "target" in side]
+    visible = visible_ci_ids(actor, targets)
+    for entry in entries:
+        entry.before, entry.after = _mask_side(entry.before, hidden, visible), _mask_side(entry.after, hidden, visible)
+    return entries
+
+
 def ci_as_of(*, actor: Actor, ci: ConfigurationItem, when: datetime) -> dict[str, Any] | None:
     """What the CI looked like at `when`, rebuilt from its audit entries (None if it did not exist yet)."""
     state: dict[str, Any] | None = None
@@ -100,15 +149,20 @@ def ci_as_of(*, actor: Actor, ci: ConfigurationItem, when: datetime) -> dict[str
             relationships.pop((before["type"], str(before["target"])), None)
     if state is None:
         return None
-    if not may_see_commercials(actor, ci):
-        specs = attributes_of(ci.ci_class)
-        state["attributes"] = {
-            k: v for k, v in state.get("attributes", {}).items() if not specs.get(k, None) or not specs[k].commercial
-        }
+    hidden = hidden_attributes(actor, ci)
+    state["attributes"] = {k: v for k, v in state.get("attributes", {}).items() if k not in hidden}
+    visible = visible_ci_ids(actor, [target for _type, target in relationships])
     state["relationships"] = [
-        {"type": t, "target": target, "target_name": name} for (t, target), name in sorted(relationships.items())
+        {"type": t, "target": target, "target_name": name}
+        if target in visible
+        else {"type": t, "target": "", "target_name": UNSEEN_CI}
+        for (t, target), name in sorted(relationships.items())
     ]
     return state
+
+
+def relationship_get(*, actor: Actor, id: UUID | str) -> Relationship:
+    return get_visible(actor, Relationship.objects.select_related("source", "target"), pk=id)
 
 
 def source_list(*, actor: Actor) -> QuerySet[DataSource]:

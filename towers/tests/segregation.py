@@ -67,6 +67,7 @@ FIELD_RESOURCES = {
     "calendar": "calendars",
     "service_level": "service-levels",
     "target": "configuration-items",
+    "cis": "configuration-items",
     "offering": "services",
     "support_team": "teams",
 }
@@ -123,7 +124,13 @@ def sample_body(schema: dict[str, Any], components: dict[str, Any], uuid_for: Ca
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         return {
-            name: (uuid_for(name) if prop.get("format") == "uuid" else sample_body(prop, components, uuid_for))
+            name: (
+                uuid_for(name)
+                if prop.get("format") == "uuid"
+                else [uuid_for(name)]
+                if prop.get("items", {}).get("format") == "uuid"
+                else sample_body(prop, components, uuid_for)
+            )
             for name, prop in schema.get("properties", {}).items()
             if name in schema.get("required", []) or prop.get("format") == "uuid"
         }

@@ -93,6 +93,10 @@ def test_every_api_list_leaves_out_other_suppliers_objects(client, estate):
     assert listed >= 5
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f-]{36}", value) is not None
+
+
 def test_every_api_create_refuses_references_to_other_suppliers_objects(client, estate):
     foreign = ForeignObjects(estate)
     attacker = _bearer(estate.network_admin, estate.network)
@@ -104,7 +108,7 @@ def test_every_api_create_refuses_references_to_other_suppliers_objects(client, 
         if method not in WRITE_METHODS or "{" in path:
             continue
         body = _body(operation, components, foreign_id)
-        if not body or not any(isinstance(v, str) and re.fullmatch(r"[0-9a-f-]{36}", v) for v in body.values()):
+        if not body or not any(_is_id(v) or (isinstance(v, list) and any(map(_is_id, v))) for v in body.values()):
             continue
         audit_before = AuditEntry.objects.count()
         response = _call(client, method, path, body, attacker)

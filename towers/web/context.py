@@ -37,6 +37,7 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("People", "person_list", member),
         ("Contracts", "contract_list", member and actor.has_role(*COMMERCIAL_ROLES)),
         ("Catalogue", "service_list", member),
+        ("CMDB", "ci_list", member),
         ("Audit", "audit_list", may_read_audit(actor)),
         ("Commercial access", "commercial_grant_list", member and actor.has_role(*COMMERCIAL_ROLES)),
         ("Imports", "import_start", actor.has_role(Role.ADMINISTRATOR) and not actor.read_only),

@@ -48,11 +48,15 @@ def clean_attributes(ci_class: str, attributes: dict[str, Any]) -> dict[str, Any
     return cleaned
 
 
-def sync_identifiers(ci: ConfigurationItem) -> None:
-    """Rewrite the CI's identification keys from its attributes and relationships; a clash names the other CI."""
-    related = dict(ci.outgoing.values_list("type", "target_id"))
+def sync_identifiers(ci: ConfigurationItem, *, new: bool = False) -> None:
+    """Rewrite the CI's identification keys from its attributes and relationships; a clash names the other CI.
+
+    A `new` CI has neither relationships nor keys yet, so there is nothing to read or clear first.
+    """
+    related = {} if new else dict(ci.outgoing.values_list("type", "target_id"))
     wanted = identifier_values(ci.ci_class, ci.name, ci.attributes, related)
-    ci.identifiers.all().delete()
+    if not new:
+        ci.identifiers.all().delete()
     rows = [CIIdentifier(ci=ci, family=family(ci.ci_class), key=key, value=value) for key, value in wanted]
     try:
         with transaction.atomic():
@@ -80,8 +84,8 @@ def ci_create(
     ensure_can(actor, "ci.manage", ci)
     validate(ci)
     with transaction.atomic():
-        ci.save()
-        sync_identifiers(ci)
+        ci.save(force_insert=True)
+        sync_identifiers(ci, new=True)
         audit.record(
             actor,
             "ci.created",

@@ -84,3 +84,16 @@ def test_the_class_catalogue_describes_attributes_and_identification(client, est
     assert "name@runs_on" in classes["database"]["identification"]
     assert {"name": "licence_cost", "type": "float", "commercial": True} in classes["application"]["attributes"]
     assert ConfigurationItem.objects.count() == 0
+
+
+def test_history_and_filters_do_not_leak_masked_commercial_values(client, estate):
+    _server, app = _estate_cis(estate)
+    integrator = bearer(estate.integrator_admin, estate.integrator)
+    history = client.get(f"/api/v1/configuration-items/{app.id}/history", **integrator).json()["items"]
+    assert "licence_cost" not in str(history) and "90000" not in str(history)
+    assert "Acme" in str(history)
+    found = client.get("/api/v1/configuration-items?ci_class=application&attr.licence_cost=90000", **integrator)
+    assert found.json()["count"] == 0
+    apex = bearer(estate.applications_admin, estate.applications)
+    found = client.get("/api/v1/configuration-items?ci_class=application&attr.licence_cost=90000", **apex)
+    assert found.json()["count"] == 1

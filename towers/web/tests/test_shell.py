@@ -132,7 +132,7 @@ def _nav(client, person):
 
 
 def test_navigation_follows_roles(client, estate):
-    everyone = {"Home", "Organisations", "Teams", "People", "Catalogue", "API tokens"}
+    everyone = {"Home", "Organisations", "Teams", "People", "Catalogue", "CMDB", "API tokens"}
     commercial = {"Contracts", "Commercial access"}
     assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial
     assert _nav(client, estate.authority_admin) == everyone | {"Audit", "Imports"} | commercial

@@ -97,3 +97,18 @@ def test_history_and_filters_do_not_leak_masked_commercial_values(client, estate
     apex = bearer(estate.applications_admin, estate.applications)
     found = client.get("/api/v1/configuration-items?ci_class=application&attr.licence_cost=90000", **apex)
     assert found.json()["count"] == 1
+
+
+@pytest.mark.parametrize("count", [10, 60])
+def test_the_ci_list_costs_the_same_queries_whatever_its_length(client, estate, count, django_assert_max_num_queries):
+    from towers.cmdb.tests.factories import ConfigurationItemFactory
+
+    team = estate.integrator_team
+    for n in range(count):
+        ConfigurationItemFactory(
+            owner=estate.integrator, support_team=team, name=f"vm-{n:03d}", ci_class="virtual_machine"
+        )
+    auth = bearer(estate.integrator_admin, estate.integrator)
+    with django_assert_max_num_queries(12):
+        body = client.get("/api/v1/configuration-items?ci_class=server&limit=50", **auth).json()
+    assert len(body["items"]) == min(count, 50) and body["count"] == count

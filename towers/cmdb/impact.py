@@ -157,9 +157,14 @@ def _impact_sql(*, down: int, risk: int, visible_sql: str | None) -> str:
     offering, service = ServiceOffering._meta.db_table, Service._meta.db_table
     roots = _placeholders([0] * (down + risk))
     root_risk = f"CASE WHEN id IN ({_placeholders([0] * risk)}) THEN 1 ELSE 0 END" if risk else "0"
-    visible = f"CASE WHEN c.ci IN ({visible_sql}) THEN 1 ELSE 0 END" if visible_sql else "1"
+    # EXISTS, not IN: a correlated lookup per row stays cheap where a large IN list would be scanned per row.
+    visible = "1"
+    if visible_sql:
+        visible = f"CASE WHEN EXISTS (SELECT 1 FROM ({visible_sql}) v WHERE v.pk = x.ci) THEN 1 ELSE 0 END"  # noqa: S608
     # Only table names, code constants and placeholders go into the text; values travel as parameters.
     # A failed CI is its own parent (a NULL would need a type cast that SQLite and PostgreSQL spell differently).
+    # After the walk, no two intermediate results are joined to each other outside a recursion (windows pick the
+    # tree instead): planners cannot estimate their sizes, and a nested loop between two of them is quadratic.
     return f"""
 WITH RECURSIVE
 walk(ci, risk, depth, parent, parent_risk, via) AS (
@@ -169,39 +174,34 @@ walk(ci, risk, depth, parent, parent_risk, via) AS (
            CASE WHEN w.risk = 1 OR r.type IN ({RISKY}) THEN 1 ELSE 0 END,
            w.depth + 1, w.ci, w.risk, r.type
     FROM walk w
-    JOIN {rel} r ON (r.target_id = w.ci AND r.type IN ({UP})) OR (r.source_id = w.ci AND r.type IN ({DOWN}))
+    JOIN {rel} r ON (r.target_id = w.ci AND r.type NOT IN ({DOWN})) OR (r.source_id = w.ci AND r.type IN ({DOWN}))
     WHERE w.depth < %s
 ),
-tree(ci, risk, depth, parent, parent_risk, via) AS (
-    SELECT ci, risk, depth, parent, parent_risk, via FROM (
+tree(ci, risk, depth, parent, parent_risk, via, chosen) AS (
+    SELECT ci, risk, depth, parent, parent_risk, via,
+           CASE WHEN risk = MIN(risk) OVER (PARTITION BY ci) THEN 1 ELSE 0 END
+    FROM (
         SELECT ci, risk, depth, parent, parent_risk, via,
                ROW_NUMBER() OVER (PARTITION BY ci, risk ORDER BY depth, parent_risk, via, parent) AS n
         FROM walk
     ) ranked
     WHERE n = 1
 ),
-path(ci, risk, steps) AS (
-    SELECT ci, risk, CAST(ci AS TEXT) FROM tree WHERE depth = 0
+path(ci, risk, depth, chosen, steps) AS (
+    SELECT ci, risk, depth, chosen, CAST(ci AS TEXT) FROM tree WHERE depth = 0
     UNION ALL
-    SELECT t.ci, t.risk, p.steps || ' ' || t.via || ' ' || CAST(t.ci AS TEXT)
+    SELECT t.ci, t.risk, t.depth, t.chosen, p.steps || ' ' || t.via || ' ' || CAST(t.ci AS TEXT)
     FROM path p JOIN tree t ON t.parent = p.ci AND t.parent_risk = p.risk AND t.depth > 0
-),
-chosen(ci, risk) AS (SELECT ci, MIN(risk) FROM tree GROUP BY ci),
-result(ci, risk, depth, visible) AS (
-    SELECT c.ci, c.risk, t.depth, {visible}
-    FROM chosen c JOIN tree t ON t.ci = c.ci AND t.risk = c.risk
 )
-SELECT x.ci, x.risk, x.depth, x.visible, i.name, i.ci_class,
-       CASE WHEN x.visible = 1 THEN p.steps END,
-       CASE WHEN x.visible = 1 AND i.ci_class IN ('business_service', 'service_offering', 'location')
-            THEN i.attributes END,
+SELECT x.ci, x.risk, x.depth, {visible} AS visible, i.name, i.ci_class, x.steps,
+       CASE WHEN i.ci_class IN ('business_service', 'service_offering', 'location') THEN i.attributes END,
        i.owner_id, i.service_id, s.owner_id, i.offering_id, o.supplier_id, o.service_id, os.owner_id
-FROM result x
-JOIN path p ON p.ci = x.ci AND p.risk = x.risk
+FROM path x
 JOIN {ci} i ON i.id = x.ci
 LEFT JOIN {service} s ON s.id = i.service_id
 LEFT JOIN {offering} o ON o.id = i.offering_id
 LEFT JOIN {service} os ON os.id = o.service_id
+WHERE x.chosen = 1
 ORDER BY x.depth, i.ci_class, i.name, x.ci
 """  # noqa: S608
 
@@ -214,7 +214,9 @@ def _walk(actor: Actor, down_ids: list[UUID], risk_ids: list[UUID], max_depth: i
     visible_sql: str | None = None
     visible_params: tuple[Any, ...] = ()
     if not actor.scope.everything:  # the authority's view needs no filter, and the query is faster without one
-        visible_sql, visible_params = visible_to(actor, ConfigurationItem.objects).values("pk").query.sql_with_params()
+        visible_sql, visible_params = (
+            visible_to(actor, ConfigurationItem.objects).order_by().values("pk").query.sql_with_params()
+        )
     sql = _impact_sql(down=len(down_ids), risk=len(risk_ids), visible_sql=visible_sql)
     risk_params = as_db[len(down_ids) :]
     params = [*risk_params, *risk_params, *as_db, max_depth, *visible_params]

@@ -58,7 +58,7 @@ bench: setup
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.visibility
 	$(BIN)/python -m bench.sla
-	$(BIN)/python -m bench.cmdb --reuse || $(BIN)/python -m bench.cmdb
+	$(BIN)/python -m bench.cmdb --reuse
 
 clean:
 	rm -rf $(VENV) var

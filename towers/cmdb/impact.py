@@ -6,7 +6,9 @@ AT_RISK_ONLY (backed up by) makes what it reaches at risk, and at-risk spreads a
 
 Why the SQL has the shape it has:
 - the walk produces rows (ci, risk, depth) joined by UNION, which drops rows already produced, so a
-  diamond or a cycle adds at most one row per CI, severity and depth instead of one per path;
+  diamond or a cycle adds at most one row per CI, severity and depth instead of one per path; a CI
+  reached at several depths is still followed once per depth (a recursive query cannot look back at
+  earlier steps), which is the cost of a whole data centre's outage (about 2.7 follows per CI);
 - the least depth of each (ci, risk) state is its breadth-first depth, and every state but the failed
   CIs then has a predecessor state one step shallower: keeping one per state gives a breadth-first tree;
 - the explaining paths are read off that tree by a second recursive walk, from the failed CIs outward
@@ -23,14 +25,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from uuid import UUID
 
-from django.db import connection
+from django.db import connection, transaction
 
-from towers.cmdb.models import AT_RISK_ONLY, IMPACT_DIRECTION, ConfigurationItem, Relationship
+from towers.cmdb.models import AT_RISK_ONLY, IMPACT_DIRECTION, ConfigurationItem, Relationship, RelationshipType
 from towers.contracts.models import Service, ServiceLevel, ServiceOffering
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
@@ -40,7 +43,6 @@ from towers.organisations.models import Organisation, OrganisationKind
 Severity = Literal["down", "at_risk"]
 NOT_VISIBLE = "(not visible)"
 MAX_DEPTH_LIMIT = 50
-APPLICATION_CLASSES = ("application", "application_service", "database")
 SERVICE_CLASSES = ("business_service", "service_offering")
 
 
@@ -61,7 +63,20 @@ class ImpactedCI:
     ci_class: str
     depth: int
     severity: Severity
-    path: tuple[PathStep, ...]  # from a failed CI to this one
+    # The explaining path as the query spelled it ("ci via ci via ci"), decoded on demand: a data centre's outage
+    # lists a million CIs, and a caller reads a page of their paths.
+    _steps: str = field(repr=False, compare=False)
+    _names: Mapping[str, tuple[UUID, str, str]] = field(repr=False, compare=False)
+
+    @property
+    def path(self) -> tuple[PathStep, ...]:
+        """From a failed CI to this one; a CI the actor may not see is "(not visible)"."""
+        tokens = self._steps.split(" ")
+        return tuple(self._step(tokens[i], tokens[i - 1] if i else "") for i in range(0, len(tokens), 2))
+
+    def _step(self, token: str, via: str) -> PathStep:
+        known = self._names.get(token)
+        return PathStep(known[0], known[1], known[2], via) if known else PathStep(None, NOT_VISIBLE, "", via)
 
 
 @dataclass(frozen=True)
@@ -128,7 +143,7 @@ def impact_of(
     if not 1 <= max_depth <= MAX_DEPTH_LIMIT:
         raise ValidationFailed.one("max_depth", f"must be between 1 and {MAX_DEPTH_LIMIT}")
     down_ids = list(dict.fromkeys(ci.pk for ci in cis))
-    risk_ids = [pk for pk in dict.fromkeys(ci.pk for ci in at_risk) if pk not in set(down_ids)]
+    risk_ids = [pk for pk in dict.fromkeys(ci.pk for ci in at_risk) if pk not in down_ids]
     rows = _walk(actor, down_ids, risk_ids, max_depth)
     return _report(actor, rows, tuple(down_ids + risk_ids), max_depth)
 
@@ -143,7 +158,8 @@ def _literals(values: Iterable[str]) -> str:
     return ", ".join(f"'{w}'" for w in words)
 
 
-UP = _literals(t for t, d in IMPACT_DIRECTION.items() if d == "up")
+# The walk takes every type not carried downward as carried upward: each type must say which.
+assert set(IMPACT_DIRECTION) == set(RelationshipType), "every relationship type needs an impact direction"
 DOWN = _literals(t for t, d in IMPACT_DIRECTION.items() if d == "down")
 RISKY = _literals(AT_RISK_ONLY)
 
@@ -162,20 +178,28 @@ def _impact_sql(*, down: int, risk: int, visible_sql: str | None) -> str:
     if visible_sql:
         visible = f"CASE WHEN EXISTS (SELECT 1 FROM ({visible_sql}) v WHERE v.pk = x.ci) THEN 1 ELSE 0 END"  # noqa: S608
     # Only table names, code constants and placeholders go into the text; values travel as parameters.
+    # Each step of the walk yields two rows per relationship followed: a state row (kind 0, no parent), which
+    # UNION keeps once per state and depth and which alone is followed further, and an edge row (kind 1) that
+    # records the parent. Keeping the parent on the followed rows would follow a CI once per parent.
     # A failed CI is its own parent (a NULL would need a type cast that SQLite and PostgreSQL spell differently).
     # After the walk, no two intermediate results are joined to each other outside a recursion (windows pick the
     # tree instead): planners cannot estimate their sizes, and a nested loop between two of them is quadratic.
     return f"""
 WITH RECURSIVE
-walk(ci, risk, depth, parent, parent_risk, via) AS (
-    SELECT id, {root_risk}, 0, id, {root_risk}, CAST('' AS VARCHAR(20)) FROM {ci} WHERE id IN ({roots})
+walk(kind, ci, risk, depth, parent, parent_risk, via) AS (
+    SELECT 0, id, {root_risk}, 0, id, {root_risk}, CAST('' AS VARCHAR) FROM {ci} WHERE id IN ({roots})
     UNION
-    SELECT CASE WHEN r.type IN ({DOWN}) THEN r.target_id ELSE r.source_id END,
+    SELECT k.kind,
+           CASE WHEN r.type IN ({DOWN}) THEN r.target_id ELSE r.source_id END,
            CASE WHEN w.risk = 1 OR r.type IN ({RISKY}) THEN 1 ELSE 0 END,
-           w.depth + 1, w.ci, w.risk, r.type
+           w.depth + 1,
+           CASE WHEN k.kind = 1 THEN w.ci END,
+           CASE WHEN k.kind = 1 THEN w.risk END,
+           CASE WHEN k.kind = 1 THEN r.type END
     FROM walk w
     JOIN {rel} r ON (r.target_id = w.ci AND r.type NOT IN ({DOWN})) OR (r.source_id = w.ci AND r.type IN ({DOWN}))
-    WHERE w.depth < %s
+    CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1) k
+    WHERE w.kind = 0 AND w.depth < %s
 ),
 tree(ci, risk, depth, parent, parent_risk, via, chosen) AS (
     SELECT ci, risk, depth, parent, parent_risk, via,
@@ -184,6 +208,7 @@ tree(ci, risk, depth, parent, parent_risk, via, chosen) AS (
         SELECT ci, risk, depth, parent, parent_risk, via,
                ROW_NUMBER() OVER (PARTITION BY ci, risk ORDER BY depth, parent_risk, via, parent) AS n
         FROM walk
+        WHERE kind = 1 OR depth = 0
     ) ranked
     WHERE n = 1
 ),
@@ -195,7 +220,7 @@ path(ci, risk, depth, chosen, steps) AS (
 )
 SELECT x.ci, x.risk, x.depth, {visible} AS visible, i.name, i.ci_class, x.steps,
        CASE WHEN i.ci_class IN ('business_service', 'service_offering', 'location') THEN i.attributes END,
-       i.owner_id, i.service_id, s.owner_id, i.offering_id, o.supplier_id, o.service_id, os.owner_id
+       i.owner_id, i.service_id, s.owner_id, o.supplier_id, o.service_id, os.owner_id
 FROM path x
 JOIN {ci} i ON i.id = x.ci
 LEFT JOIN {service} s ON s.id = i.service_id
@@ -220,7 +245,12 @@ def _walk(actor: Actor, down_ids: list[UUID], risk_ids: list[UUID], max_depth: i
     sql = _impact_sql(down=len(down_ids), risk=len(risk_ids), visible_sql=visible_sql)
     risk_params = as_db[len(down_ids) :]
     params = [*risk_params, *risk_params, *as_db, max_depth, *visible_params]
-    with connection.cursor() as cursor:
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+        if postgres:
+            # A whole data centre's outage sorts and hashes millions of intermediate rows: in memory rather than
+            # in temporary files it takes a fifth less time (measured at a million CIs: 100 s -> 80 s).
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -228,11 +258,9 @@ def _walk(actor: Actor, down_ids: list[UUID], risk_ids: list[UUID], max_depth: i
 # ---- the report --------------------------------------------------------------------------------------------------
 
 
-def _uuid(value: Any) -> UUID | None:
+def _uuid(value: Any) -> UUID:
     """A UUID from what the driver returns (PostgreSQL: a UUID; SQLite: 32 hex digits)."""
-    if value is None or isinstance(value, UUID):
-        return value
-    return UUID(str(value))
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _number(attributes: Any, name: str) -> int:
@@ -243,44 +271,34 @@ def _number(attributes: Any, name: str) -> int:
 
 
 def _report(actor: Actor, rows: list[tuple[Any, ...]], failed: tuple[UUID, ...], max_depth: int) -> ImpactReport:
-    names = {_uuid(row[0]): (row[4], row[5]) for row in rows if row[3]}
-    steps: dict[tuple[str, str], PathStep] = {}
-
-    def step(token: str, via: str) -> PathStep:
-        # Paths share their prefixes, so each (CI, via) step is built once.
-        if (token, via) not in steps:
-            pk = _uuid(token)
-            name, ci_class = names.get(pk, (NOT_VISIBLE, ""))
-            steps[token, via] = PathStep(pk if pk in names else None, name, ci_class, via)
-        return steps[token, via]
-
+    # A path names CIs by id as text, which is how str() spells the id column on either database.
+    names = {str(row[0]): (_uuid(row[0]), row[4], row[5]) for row in rows if row[3]}
     impacted: list[ImpactedCI] = []
-    owners: dict[UUID, set[str]] = defaultdict(set)
-    service_ids: set[UUID] = set()
+    roles: dict[Any, set[str]] = defaultdict(set)
+    service_ids: set[Any] = set()
     people = staff = locations = 0
-    for ci, risk, depth, visible, name, ci_class, path, attributes, *links in rows:
+    for ci, risk, depth, visible, name, ci_class, steps, attributes, owner, *links in rows:
         if not visible:
             continue
-        tokens = path.split(" ")
-        trail = (step(tokens[0], ""), *(step(tokens[i + 1], tokens[i]) for i in range(1, len(tokens), 2)))
+        key = str(ci)
         severity: Severity = "at_risk" if risk else "down"
-        impacted.append(ImpactedCI(_uuid(ci), name, ci_class, depth, severity, trail))  # type: ignore[arg-type]
-        owner, service, service_owner, _offering, supplier, offering_service, offering_service_owner = map(_uuid, links)
-        owners[owner].add("CI owner")  # type: ignore[index]
+        impacted.append(ImpactedCI(names[key][0], name, ci_class, depth, severity, steps, names))
+        roles[owner].add("CI owner")
         if ci_class in SERVICE_CLASSES:
+            service, service_owner, supplier, offering_service, offering_service_owner = links
             people += _number(attributes, "users")
             service_ids.update(s for s in (service, offering_service) if s)
-            for org in (service_owner, offering_service_owner):
-                if org:
-                    owners[org].add("service owner")
+            for organisation in (service_owner, offering_service_owner):
+                if organisation:
+                    roles[organisation].add("service owner")
             if supplier:
-                owners[supplier].add("offering supplier")
+                roles[supplier].add("offering supplier")
         elif ci_class == "location":
             locations += 1
             staff += _number(attributes, "staff")
 
-    def of_class(*classes: str) -> tuple[ImpactedCI, ...]:
-        return tuple(i for i in impacted if i.ci_class in classes)
+    def of_class(ci_class: str) -> tuple[ImpactedCI, ...]:
+        return tuple(i for i in impacted if i.ci_class == ci_class)
 
     return ImpactReport(
         failed=failed,
@@ -294,8 +312,8 @@ def _report(actor: Actor, rows: list[tuple[Any, ...]], failed: tuple[UUID, ...],
         databases=of_class("database"),
         business_services=of_class("business_service"),
         service_offerings=of_class("service_offering"),
-        service_levels=_service_levels(actor, service_ids),
-        suppliers=_suppliers(actor, owners),
+        service_levels=_service_levels(actor, {_uuid(s) for s in service_ids}),
+        suppliers=_suppliers(actor, {_uuid(o): r for o, r in roles.items()}),
         people_served=people,
         locations=locations,
         staff=staff,

@@ -32,6 +32,13 @@ from towers.contracts.models import Service, ServiceOffering
 from towers.organisations.models import Organisation, OrganisationKind, Team
 
 MARKER = "large-estate"
+
+
+def _table(text: str) -> list[list[str]]:
+    """Rows of "a:b|c:d" data: twenty families on six lines instead of twenty."""
+    return [row.split(":") for row in text.split("|")]
+
+
 BATCH = 10_000
 Progress = Callable[[int, int], None]
 PerCentre = list[list[uuid.UUID]]  # one list per data centre
@@ -45,54 +52,41 @@ ORGANISATIONS = {
     "airwave-mobile": ("Airwave Mobile Operator", OrganisationKind.THIRD_PARTY),
     "sentinel": ("Sentinel SOC Tooling", OrganisationKind.THIRD_PARTY),
 }
-# Who owns and supports each part of the estate: role -> organisation, the demo's team (made if missing).
+# Who owns and supports each part of the estate: role -> organisation, the demo's team (made if missing), and
+# the demo catalogue's service and offering that the role's business services and offerings stand for.
 ROLES = {
-    "force": ("northshire-police", "np-ict", "Force ICT client team"),
-    "facilities": ("hostwell", "hw-facilities", "Data centre facilities"),
-    "hosting": ("meridian", "mer-hosting", "Hosting and platforms"),
-    "end_user": ("meridian", "mer-end-user", "End-user services"),
-    "mobile": ("meridian", "mer-mobile", "Mobile services"),
-    "crime": ("apex", "apex-crime", "Crime and intelligence systems"),
-    "erp": ("apex", "apex-erp", "ERP and HR systems"),
-    "web": ("apex", "apex-web", "Web and digital"),
-    "network": ("carrier-networks", "cn-noc", "Network operations centre"),
-    "lines": ("airwave-mobile", "aw-lines", "Lines and SIM management"),
-    "security": ("sentinel", "sen-platform", "SIEM platform support"),
+    "force": ("northshire-police", "np-ict", "Force ICT client team", "", ""),
+    "facilities": ("hostwell", "hw-facilities", "Data centre facilities", "", ""),
+    "hosting": ("meridian", "mer-hosting", "Hosting and platforms", "", ""),
+    "end_user": ("meridian", "mer-end-user", "End-user services", "end-user", "desktop"),
+    "mobile": ("meridian", "mer-mobile", "Mobile services", "mobile", "devices"),
+    "crime": ("apex", "apex-crime", "Crime and intelligence systems", "application-support", "crime"),
+    "erp": ("apex", "apex-erp", "ERP and HR systems", "application-support", "erp"),
+    "web": ("apex", "apex-web", "Web and digital", "application-support", "crime"),
+    "network": ("carrier-networks", "cn-noc", "Network operations centre", "", ""),
+    "lines": ("airwave-mobile", "aw-lines", "Lines and SIM management", "", ""),
+    "security": ("sentinel", "sen-platform", "SIEM platform support", "soc", "siem"),
 }
-# The demo catalogue's service and offering a role's business services and offerings stand for.
-CATALOGUE = {
-    "crime": ("application-support", "crime"),
-    "erp": ("application-support", "erp"),
-    "web": ("application-support", "crime"),
-    "end_user": ("end-user", "desktop"),
-    "mobile": ("mobile", "devices"),
-    "security": ("soc", "siem"),
-}
-# Application families "name:role:people served by each of its business services".
+# Application families (name, role, people served by each of its business services), and the shared
+# application services, one instance in each data centre, that applications and devices lean on.
 FAMILIES = [
     (name, role, int(users))
-    for name, role, users in (
-        entry.split(":")
-        for entry in (  # noqa: SIM905  (a row per family would take twenty lines)
-            "Custody:crime:4000|Crime recording:crime:9000|Command and control:crime:1200|Intelligence:crime:2500|"
-            "Case preparation:crime:3000|Digital evidence:crime:5000|ANPR:crime:800|Body-worn video:crime:7000|"
-            "Firearms licensing:crime:150|Property and exhibits:crime:1500|Public contact:web:2000|"
-            "Force website:web:300|HR and payroll:erp:11000|Finance and procurement:erp:600|"
-            "Duty management:erp:11000|Fleet:erp:300|Learning:erp:11000|Email and collaboration:end_user:11000|"
-            "Mobile working:mobile:7000|Security monitoring:security:60"
-        ).split("|")
+    for name, role, users in _table(
+        "Custody:crime:4000|Crime recording:crime:9000|Command and control:crime:1200|Intelligence:crime:2500|"
+        "Case preparation:crime:3000|Digital evidence:crime:5000|ANPR:crime:800|Body-worn video:crime:7000|"
+        "Firearms licensing:crime:150|Property and exhibits:crime:1500|Public contact:web:2000|"
+        "Force website:web:300|HR and payroll:erp:11000|Finance and procurement:erp:600|"
+        "Duty management:erp:11000|Fleet:erp:300|Learning:erp:11000|Email and collaboration:end_user:11000|"
+        "Mobile working:mobile:7000|Security monitoring:security:60"
     )
 ]
+PLATFORM = _table(
+    "Directory:end_user|Identity provider:end_user|Endpoint protection:security|Print:end_user|VPN:end_user|"
+    "Device management:mobile|Integration hub:web|Messaging:end_user|Log collection:security|"
+    "Software distribution:end_user|Mobile working gateway:mobile|Time service:hosting"
+)
+PHONE_SERVICES = ("Identity provider", "Endpoint protection", "Mobile working gateway")
 AREAS = ["North", "South", "East", "West", "City", "Coast", "Valley", "Moor", "Central", "Airport", "Port", "Rural"]
-# Shared application services, one instance in each data centre, that applications and devices lean on.
-PLATFORM = [
-    tuple(entry.split(":"))
-    for entry in (  # noqa: SIM905  (a row per service would take twelve lines)
-        "Directory:end_user|Identity provider:end_user|Endpoint protection:security|Print:end_user|VPN:end_user|"
-        "Device management:mobile|Integration hub:web|Messaging:end_user|Log collection:security|"
-        "Software distribution:end_user|Mobile working gateway:mobile|Time service:hosting"
-    ).split("|")
-]
 TOWNS = ["Northgate", "Riverside", "Castle Hill", "Westfield", "Harbour", "Eastbrook", "Millbank", "Kingsway"]
 SITES = ["police station", "custody suite", "neighbourhood office", "response base", "headquarters"]
 
@@ -135,7 +129,7 @@ def generate(
 def _owners() -> dict[str, tuple[uuid.UUID, uuid.UUID]]:
     """Organisation and team ids per role, creating the minimal ones a bare database lacks."""
     owners = {}
-    for role, (org_code, team_code, team_name) in ROLES.items():
+    for role, (org_code, team_code, team_name, _service, _offering) in ROLES.items():
         name, kind = ORGANISATIONS[org_code]
         organisation = Organisation.objects.filter(code=org_code).first() or Organisation.objects.create(
             code=org_code, name=name, kind=kind
@@ -221,29 +215,15 @@ class _Loader:
         """Attributes of a network device: unique serial and an address clear of the small demo's 10.x."""
         self.serial += 1
         n = self.serial
-        return {
-            "serial": f"LEFDO{n:07d}",
-            "ip_address": f"172.{16 + (n >> 16) % 16}.{(n >> 8) & 255}.{n & 255}",
-            "model": model,
-        }
+        address = f"172.{16 + (n >> 16) % 16}.{(n >> 8) & 255}.{n & 255}"
+        return {"serial": f"LEFDO{n:07d}", "ip_address": address, "model": model}
 
     def ci(
         self, ci_class: str, name: str, role: str, attributes: dict[str, Any], criticality: int = 3, **extra: Any
     ) -> uuid.UUID:
         pk, (owner, team) = self.new_id(), self.owners[role]
-        row = (
-            pk,
-            self.now,
-            self.now,
-            1,
-            ci_class,
-            name,
-            owner,
-            team,
-            criticality,
-            extra.get("environment", "production"),
-        )
-        self.writer.add("cis", (*row, "live", attributes, {}, extra.get("service"), extra.get("offering")))
+        fields = (ci_class, name, owner, team, criticality, extra.get("environment", "production"), "live", attributes)
+        self.writer.add("cis", (pk, self.now, self.now, 1, *fields, {}, extra.get("service"), extra.get("offering")))
         family_name = self.families.setdefault(ci_class, family(ci_class))
         for key, value in identifier_values(ci_class, name, attributes, extra.get("related")):
             self.writer.add("identifiers", (pk, family_name, key, value))
@@ -358,7 +338,7 @@ class _Loader:
     def service_layer(self) -> None:
         offerings: list[list[uuid.UUID]] = []
         for (family_name, role, users), apps in zip(FAMILIES, self.apps, strict=True):
-            service_code, offering_code = CATALOGUE.get(role, ("", ""))
+            service_code, offering_code = ROLES[role][3:]
             links = {"service": self.services.get(service_code), "offering": self.offerings.get(offering_code)}
             offerings.append([])
             for n in range(self.share(0.0009 / len(FAMILIES))):
@@ -372,7 +352,7 @@ class _Loader:
             family_name, role, users = FAMILIES[n % len(FAMILIES)]
             area = AREAS[(n // len(FAMILIES)) % len(AREAS)] + (f" {n // combinations + 1}" if n >= combinations else "")
             attributes = {"users": max(1, users // 4), "service_owner": f"Head of {family_name}"}
-            catalogue = self.services.get(CATALOGUE.get(role, ("", ""))[0])
+            catalogue = self.services.get(ROLES[role][3])
             service = self.ci(
                 "business_service", f"{family_name} — {area}", "force", attributes, 1 + n % 2, service=catalogue
             )
@@ -415,7 +395,7 @@ class _Loader:
                 self.switches[-1][k >= switches].append(device)
 
     def spread(self, total: int) -> list[int]:
-        """`total` (at least one per location) shared among the locations by staff, at least one each."""
+        """`total` (no fewer than the locations) shared among the locations by staff, at least one each."""
         weights = [staff for _location, staff, _links in self.locations]
         shares = [max(1, total * w // sum(weights)) for w in weights]
         shares[0] += total - sum(shares)
@@ -430,11 +410,7 @@ class _Loader:
         laptops = computers // 5 * 3 + min(computers % 5, 3)
         extra = max(0, self.target - self.linked - 3 * phones - 2 * computers - laptops) / (phones + computers)
         desk = [s for name, role in PLATFORM if role in {"end_user", "security"} for s in self.platform[name]]
-        mobile = [
-            s
-            for name in ("Identity provider", "Endpoint protection", "Mobile working gateway")
-            for s in self.platform[name]
-        ]
+        mobile = [s for name in PHONE_SERVICES for s in self.platform[name]]
         owed, n, computer = 0.5, 0, 0
         for (location, _staff, _links), (switches, points), (site_phones, site_computers) in zip(
             self.locations, self.switches, zip(self.spread(phones), self.spread(computers), strict=True), strict=True

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from towers.core.actor import Actor, Sensitivity
 from towers.core.errors import Forbidden, NotFound
@@ -31,6 +31,21 @@ class Policy:
     sensitivity: Sensitivity
     directory: bool
     spans_many: bool
+    party_rows: PartyRows | None
+
+
+@dataclass(frozen=True)
+class PartyRows:
+    """A table listing the organisations party to each record, filtered with EXISTS so pages stay index-driven.
+
+    model: the party table; record: its foreign key to the record; organisation: its organisation field;
+    outer: the field of the registered model holding the record's id ("pk", or "ticket" for a child row).
+    """
+
+    model: type[models.Model]
+    record: str
+    organisation: str = "organisation"
+    outer: str = "pk"
 
 
 _policies: dict[type[models.Model], Policy] = {}
@@ -45,6 +60,7 @@ def register(
     sensitivity: Sensitivity = Sensitivity.OPERATIONAL,
     directory: bool = False,
     spans_many: bool = False,
+    party_rows: PartyRows | None = None,
 ) -> None:
     """Declare how `model` is segregated.
 
@@ -53,8 +69,9 @@ def register(
         function of the object returning the ids of the organisations that do.
     directory: who-is-who data, also visible to the actor's counterparties.
     spans_many: a party lookup crosses a to-many relation, so filter through a subquery.
+    party_rows: a party table, checked with EXISTS in addition to `parties`.
     """
-    _policies[model] = Policy(tuple(parties), owner, sensitivity, directory, spans_many)
+    _policies[model] = Policy(tuple(parties), owner, sensitivity, directory, spans_many, party_rows)
 
 
 def define_action(action: str, *, roles: Iterable[str]) -> None:
@@ -83,6 +100,13 @@ def visible_to(actor: Actor, queryset: QuerySet[M] | models.Manager[M]) -> Query
     condition = Q()
     for lookup in policy.parties:
         condition |= Q(**{f"{lookup}__in": organisation_ids})
+    if policy.party_rows is not None:
+        rows = policy.party_rows
+        condition |= Exists(
+            rows.model._default_manager.filter(
+                **{rows.record: OuterRef(rows.outer), f"{rows.organisation}__in": organisation_ids}
+            )
+        )
     if policy.spans_many:
         return qs.filter(pk__in=qs.model._default_manager.filter(condition).values("pk"))
     return qs.filter(condition)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "towers.contracts",
     "towers.sla",
     "towers.cmdb",
+    "towers.servicedesk",
     "towers.web",
     "towers.demo",
 ]
@@ -156,3 +157,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# Attachments and other uploaded files.
+MEDIA_ROOT = env("MEDIA_ROOT", str(DATA_DIR / "media"))
+MEDIA_URL = "/media/"
+# Inbound mail: the address tickets are mailed to, and the SMTP/LMTP listener's bind address.
+TOWERS_DESK_ADDRESS = env("TOWERS_DESK_ADDRESS", "servicedesk@towers.localhost")
+TOWERS_MAIL_LISTEN = env("TOWERS_MAIL_LISTEN", "127.0.0.1:8025")
+# IMAP fetch (optional): imaps://user:password@host:993/INBOX
+TOWERS_IMAP_URL = env("TOWERS_IMAP_URL")

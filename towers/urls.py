@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("towers.sla.urls")),
     path("", include("towers.contracts.urls")),
     path("", include("towers.cmdb.urls")),
+    path("", include("towers.servicedesk.urls")),
     path("", include("towers.web.urls")),
 ]

@@ -14,6 +14,7 @@ class Channel(StrEnum):
     API = "api"
     JOB = "job"
     IMPORT = "import"
+    EMAIL = "email"
 
 
 class Sensitivity(StrEnum):

@@ -73,6 +73,10 @@ class DeskSettings(TowersModel):
         help_text="The organisation running the service desk: party to every ticket.",
     )
     triage_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    desk_service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Its end-to-end service levels apply to every ticket, whatever its service.",
+    )
     reopen_window = models.DurationField(default=timedelta(days=10))
     ping_pong_threshold = models.PositiveSmallIntegerField(
         default=3, help_text="Hand-offs between the same two organisations that flag a ticket as ping-pong."

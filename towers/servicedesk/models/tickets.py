@@ -162,8 +162,8 @@ class TicketEvent(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     actor_label = models.CharField(max_length=200)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # The ticket as this event left it, for the clock engine's replay.
-    state = models.CharField(max_length=15, blank=True)
+    # The ticket as this event left it, for the clock engine's replay ("pending_requester": pending, and why).
+    state = models.CharField(max_length=24, blank=True)
     priority = models.CharField(max_length=4, blank=True)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -1,0 +1,5 @@
+"""Pages: requests (filled in by its owner)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -9,6 +9,7 @@ from towers.contracts.api import router as contracts_router
 from towers.core.api import install_error_handlers
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
+from towers.servicedesk.api import router as servicedesk_router
 from towers.sla.api import router as sla_router
 
 api = NinjaAPI(
@@ -32,3 +33,4 @@ api.add_router("", sla_router)
 api.add_router("", cmdb_router)
 api.add_router("", cmdb_import_router)
 api.add_router("", cmdb_impact_router)
+api.add_router("", servicedesk_router)

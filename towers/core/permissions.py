@@ -102,9 +102,11 @@ def visible_to(actor: Actor, queryset: QuerySet[M] | models.Manager[M]) -> Query
         condition |= Q(**{f"{lookup}__in": organisation_ids})
     if policy.party_rows is not None:
         rows = policy.party_rows
-        condition |= Exists(
-            rows.model._default_manager.filter(
-                **{rows.record: OuterRef(rows.outer), f"{rows.organisation}__in": organisation_ids}
+        condition |= Q(
+            Exists(
+                rows.model._default_manager.filter(
+                    **{rows.record: OuterRef(rows.outer), f"{rows.organisation}__in": organisation_ids}
+                )
             )
         )
     if policy.spans_many:

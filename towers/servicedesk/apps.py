@@ -7,4 +7,4 @@ class ServicedeskConfig(AppConfig):
     verbose_name = "Service desk"
 
     def ready(self) -> None:
-        from towers.servicedesk import handlers, policies  # noqa: F401  (register on import)
+        from towers.servicedesk import handlers, policies, tasks  # noqa: F401  (register on import)

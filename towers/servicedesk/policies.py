@@ -80,7 +80,10 @@ permissions.register(Article, parties=[], owner="organisation", directory=True)
 permissions.register(SavedView, parties=["person__memberships__organisation"], owner=lambda v: (), spans_many=True)
 permissions.register(InboundMail, parties=["organisation"], owner="organisation")
 permissions.register(
-    Notification, parties=["team__organisation", "person__memberships__organisation"], owner=lambda n: (), spans_many=True
+    Notification,
+    parties=["team__organisation", "person__memberships__organisation"],
+    owner=lambda n: (),
+    spans_many=True,
 )
 
 WORKERS = [Role.AGENT, Role.RESOLVER, Role.TEAM_LEAD, Role.SERVICE_MANAGER, Role.ADMINISTRATOR]

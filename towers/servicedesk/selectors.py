@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,9 +13,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from towers.core.actor import Actor
 from towers.core.permissions import get_visible, visible_to
 from towers.organisations.models import Team
+from towers.servicedesk.access import is_requester_only
 from towers.servicedesk.models import HandOff, SavedView, Ticket, TicketClock, TicketEvent
 from towers.servicedesk.models.tickets import OPEN_STATES
-from towers.servicedesk.access import is_requester_only
 
 QUEUE_RELATED = ("team__organisation", "organisation", "service", "category", "assignee", "requester")
 ORDERINGS = {
@@ -36,10 +37,8 @@ def tickets_visible(actor: Actor) -> QuerySet[Ticket]:
 def ticket_get(*, actor: Actor, reference: str) -> Ticket:
     """One ticket by reference (or id), with what its page shows; NotFound whether missing or not visible."""
     lookup: dict[str, Any] = {"reference": reference.upper()}
-    try:
+    with suppress(ValueError):
         lookup = {"pk": UUID(reference)}
-    except ValueError:
-        pass
     return get_visible(actor, tickets_visible(actor).select_related(*QUEUE_RELATED, "parent", "problem"), **lookup)
 
 
@@ -174,7 +173,7 @@ def saved_views(*, actor: Actor) -> list[SavedView]:
 
 
 def my_teams(actor: Actor) -> list[Team]:
-    if actor.person_id is None:
+    if actor.person_id is None or actor.organisation_id is None:
         return []
     return list(
         Team.objects.filter(members__person_id=actor.person_id, organisation_id=actor.organisation_id)

@@ -23,6 +23,7 @@ from towers.organisations.tests.factories import (
     Estate,
     TeamMembershipFactory,
 )
+from towers.servicedesk.tests.factories import foreign_ticket
 from towers.sla.tests.factories import CreditRunFactory, DeliveryAssessmentFactory
 
 FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
@@ -49,6 +50,8 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     ),
     # Commercial: the applications supplier's own grant, about itself, is nobody else's business.
     "commercial-grants": lambda e: CommercialGrantFactory(grantee=e.applications, supplier=e.integrator),
+    "tickets": foreign_ticket,
+    "handoffs": lambda e: foreign_ticket(e).handoffs.get(),
 }
 # Body fields that refer to a resource by id.
 FIELD_RESOURCES = {
@@ -70,6 +73,8 @@ FIELD_RESOURCES = {
     "cis": "configuration-items",
     "offering": "services",
     "support_team": "teams",
+    "assignee": "people",
+    "requester": "people",
 }
 # Path parameters that are values, not object ids: what to put in them.
 PATH_VALUES = {"period": "2026-03-01"}

@@ -4,8 +4,8 @@ from towers.servicedesk.models.catalogue import CatalogItem
 from towers.servicedesk.models.changes import Approval, ChangeDetail, ChangeTemplate, FreezeWindow
 from towers.servicedesk.models.config import AssignmentRule, Category, DeskSettings, PriorityRule, ReferenceCounter
 from towers.servicedesk.models.knowledge import Article
-from towers.servicedesk.models.major import MajorIncident, ReviewAction, StakeholderUpdate
 from towers.servicedesk.models.mail import InboundMail, Notification
+from towers.servicedesk.models.major import MajorIncident, ReviewAction, StakeholderUpdate
 from towers.servicedesk.models.tickets import (
     Attachment,
     HandOff,

@@ -72,7 +72,10 @@ def attachment_add(
             data={"attachment": str(attachment.id), "size": len(data)},
         )
         audit.record(
-            actor, "ticket.attachment_added", ticket, after={"file": name, "size": len(data), "sha256": attachment.sha256}
+            actor,
+            "ticket.attachment_added",
+            ticket,
+            after={"file": name, "size": len(data), "sha256": attachment.sha256},
         )
         events.emit("servicedesk.ticket.attachment_added", key=str(ticket.id), ticket_id=str(ticket.id))
     return attachment

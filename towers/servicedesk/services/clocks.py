@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.db.models import Q
 from django.utils import timezone
@@ -21,9 +22,9 @@ from towers.contracts.calendars import business_calendar_versions
 from towers.contracts.models import Metric, ServiceLevel, ServiceLevelKind
 from towers.core import events
 from towers.core.actor import Actor
+from towers.servicedesk.models import HandOff, Ticket, TicketClock, TicketEvent
 from towers.sla import clock
 from towers.sla.clock import EventKind, TimelineEvent
-from towers.servicedesk.models import HandOff, Ticket, TicketClock, TicketEvent
 
 PENDING_STATES = ("pending_requester", "pending_supplier", "pending_change", "pending_approval")
 RESPONSE_STATES = frozenset({"in_progress", *PENDING_STATES})
@@ -57,8 +58,12 @@ def _pause_states(levels: Iterable[ServiceLevel]) -> frozenset[str]:
 
 
 def _family(levels: Sequence[ServiceLevel], *, holder: bool) -> Family:
-    key = tuple(sorted((str(lv.id), lv.version, str(lv.calendar_id), lv.calendar.version) for lv in levels))
-    cached = _spec_cache.get(key + (holder,))
+    key = tuple(
+        sorted(
+            (str(lv.id), lv.version, str(lv.calendar_id), lv.calendar.version if lv.calendar else 0) for lv in levels
+        )
+    )
+    cached = _spec_cache.get((*key, holder))
     if cached and time.monotonic() - cached[0] < SPEC_TTL:
         return cached[1]
     first = levels[0]
@@ -78,7 +83,7 @@ def _family(levels: Sequence[ServiceLevel], *, holder: bool) -> Family:
         warn_at=WARN_AT,
     )
     family = Family(spec, {lv.priority: lv for lv in levels}, first.kind, first.metric, first.provider_id)
-    _spec_cache[key + (holder,)] = (time.monotonic(), family)
+    _spec_cache[(*key, holder)] = (time.monotonic(), family)
     return family
 
 
@@ -94,7 +99,7 @@ def _timed_levels() -> Q:
     return Q(is_active=True, metric__in=[Metric.RESPONSE, Metric.RESOLUTION], target__isnull=False)
 
 
-def sla_families(ticket: Ticket, desk_service_id: object | None) -> list[Family]:
+def sla_families(ticket: Ticket, desk_service_id: UUID | None) -> list[Family]:
     services = {s for s in (ticket.service_id, desk_service_id) if s is not None}
     if not services:
         return []
@@ -137,7 +142,9 @@ def engine_timeline(rows: Sequence[TicketEvent]) -> list[TimelineEvent]:
         state = _engine_state(row.state)
         if not timeline:
             timeline.append(
-                TimelineEvent(row.at, EventKind.CREATED, state=state, priority=row.priority, team=team, organisation=organisation)
+                TimelineEvent(
+                    row.at, EventKind.CREATED, state=state, priority=row.priority, team=team, organisation=organisation
+                )
             )
             continue
         kind = ENGINE_KIND.get(row.kind)  # type: ignore[call-overload]  # kinds are stored as plain strings
@@ -189,9 +196,9 @@ def ticket_clocks_recompute(*, ticket: Ticket, actor: Actor, now: datetime | Non
     measured: list[tuple[Family, HandOff | None, list[TimelineEvent]]] = []
     full = engine_timeline(rows)
     measured += [(family, None, full) for family in sla_families(ticket, settings.desk_service_id)]
-    for handoff in ticket.handoffs.all():
-        part = handoff_timeline(rows, handoff)
-        measured += [(family, handoff, part) for family in ola_families(ticket, handoff)] if part else []
+    for sent in ticket.handoffs.all():
+        part = handoff_timeline(rows, sent)
+        measured += [(family, sent, part) for family in ola_families(ticket, sent)] if part else []
     kept: list[TicketClock] = []
     for family, handoff, timeline in measured:
         result = clock.compute(family.spec, timeline, now=now)
@@ -230,7 +237,9 @@ def _tell_warning(ticket: Ticket, row: TicketClock, actor: Actor) -> None:
     from towers.servicedesk.services.timeline import record_event
 
     what = "breached" if row.warned >= 100 else f"reached {row.warned}%"
-    record_event(ticket, TicketEvent.Kind.CLOCK, actor, body=f"{row.name} {what}", data={"clock": row.id, "percent": row.warned})
+    record_event(
+        ticket, TicketEvent.Kind.CLOCK, actor, body=f"{row.name} {what}", data={"clock": row.id, "percent": row.warned}
+    )
     events.emit(
         "servicedesk.clock.warning",
         key=str(ticket.id),

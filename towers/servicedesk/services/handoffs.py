@@ -123,10 +123,12 @@ def handoff_accept(*, actor: Actor, handoff: HandOff, note: str = "") -> HandOff
             changes["responded_at"] = now
         if actor.person_id and ticket.assignee_id is None:
             changes["assignee_id"] = actor.person_id
-        before, after = apply_changes(ticket, changes)
+        _before, after = apply_changes(ticket, changes)
         record_event(ticket, TicketEvent.Kind.ACCEPTED, actor, body=note, data={"handoff": str(handoff.id)})
         audit.record(actor, "handoff.accepted", handoff, after={"ticket": ticket.reference, **after})
-        events.emit("servicedesk.handoff.accepted", key=str(ticket.id), ticket_id=str(ticket.id), handoff_id=str(handoff.id))
+        events.emit(
+            "servicedesk.handoff.accepted", key=str(ticket.id), ticket_id=str(ticket.id), handoff_id=str(handoff.id)
+        )
         ticket_clocks_recompute(ticket=ticket, actor=actor)
     return handoff
 
@@ -146,9 +148,15 @@ def handoff_reject(*, actor: Actor, handoff: HandOff, reason: str) -> HandOff:
         )
         handoff.refresh_from_db()
         changes = {"team": back, "organisation": back.organisation, "assignee": None, "state": State.ASSIGNED}
-        before, after = apply_changes(ticket, changes | _flag_hop(ticket, handoff.to_organisation_id, back.organisation_id))
+        _before, after = apply_changes(
+            ticket, changes | _flag_hop(ticket, handoff.to_organisation_id, back.organisation_id)
+        )
         record_event(
-            ticket, TicketEvent.Kind.REJECTED, actor, body=reason.strip(), data={"handoff": str(handoff.id), "to": str(back)}
+            ticket,
+            TicketEvent.Kind.REJECTED,
+            actor,
+            body=reason.strip(),
+            data={"handoff": str(handoff.id), "to": str(back)},
         )
         audit.record(actor, "handoff.rejected", handoff, after={"ticket": ticket.reference, "reason": reason, **after})
         events.emit(

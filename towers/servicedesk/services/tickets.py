@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -50,9 +51,11 @@ def _authority() -> Organisation:
     return Organisation.objects.get(kind=OrganisationKind.AUTHORITY)
 
 
-def add_parties(ticket: Ticket, organisation_ids: Iterable[object]) -> None:
+def add_parties(ticket: Ticket, organisation_ids: Iterable[UUID | None]) -> None:
     ids = {i for i in organisation_ids if i is not None}
-    have = set(TicketParty.objects.filter(ticket=ticket, organisation_id__in=ids).values_list("organisation_id", flat=True))
+    have = set(
+        TicketParty.objects.filter(ticket=ticket, organisation_id__in=ids).values_list("organisation_id", flat=True)
+    )
     TicketParty.objects.bulk_create([TicketParty(ticket=ticket, organisation_id=i) for i in ids - have])
 
 
@@ -108,13 +111,19 @@ def ticket_create(
     )
     ensure_can(actor, "ticket.raise", ticket)
     routed, why = (team, "chosen when raised") if team else route(service=service, category=category, cis=cis)
-    first_holder = routed if routed and routed.organisation_id == settings.desk_organisation_id else settings.triage_team
+    first_holder = (
+        routed if routed and routed.organisation_id == settings.desk_organisation_id else settings.triage_team
+    )
     ticket.reference = "PENDING"
     validate(ticket, exclude=["reference"])
     with transaction.atomic():
         ticket.reference = next_reference(PREFIXES[TicketKind(kind)])
         if first_holder is not None:
-            ticket.team, ticket.organisation_id, ticket.state = first_holder, first_holder.organisation_id, State.ASSIGNED
+            ticket.team, ticket.organisation_id, ticket.state = (
+                first_holder,
+                first_holder.organisation_id,
+                State.ASSIGNED,
+            )
         ticket.save(force_insert=True)
         if cis:
             ticket.cis.set(cis)
@@ -217,7 +226,9 @@ def ticket_transition(
     with transaction.atomic():
         before, after = apply_changes(ticket, changes, expected_version=expected_version)
         record_event(ticket, kind, actor, body=note or resolution_notes, public=kind != TicketEvent.Kind.STATE)
-        audit.record(actor, f"ticket.{kind}" if kind != "state" else "ticket.state_changed", ticket, before=before, after=after)
+        audit.record(
+            actor, f"ticket.{kind}" if kind != "state" else "ticket.state_changed", ticket, before=before, after=after
+        )
         events.emit(
             f"servicedesk.ticket.{kind}" if kind != "state" else "servicedesk.ticket.state_changed",
             key=str(ticket.id),
@@ -276,7 +287,11 @@ def ticket_comment(*, actor: Actor, ticket: Ticket, body: str, public: bool = Tr
             by_requester=ticket.requester_id is not None and ticket.requester_id == actor.person_id,
         )
         # A requester answering a ticket pending on them starts its clock again.
-        if ticket.state == State.PENDING and ticket.pending_reason == PendingReason.REQUESTER and is_requester_only(actor):
+        if (
+            ticket.state == State.PENDING
+            and ticket.pending_reason == PendingReason.REQUESTER
+            and is_requester_only(actor)
+        ):
             before, after = apply_changes(ticket, {"state": State.IN_PROGRESS, "pending_reason": ""})
             record_event(ticket, TicketEvent.Kind.STATE, actor, body="The requester replied.")
             audit.record(actor, "ticket.state_changed", ticket, before=before, after=after)

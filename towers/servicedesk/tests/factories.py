@@ -53,7 +53,12 @@ class Desk:
         return actor_of(person)
 
     def raise_incident(self, **kwargs: object) -> Ticket:
-        fields: dict[str, object] = {"title": "Crime system is slow", "impact": 2, "urgency": 2, "service": self.service}
+        fields: dict[str, object] = {
+            "title": "Crime system is slow",
+            "impact": 2,
+            "urgency": 2,
+            "service": self.service,
+        }
         return ticket_create(actor=self.actor(self.requester), **(fields | kwargs))  # type: ignore[arg-type]
 
 
@@ -98,3 +103,9 @@ def build_desk(estate: Estate) -> Desk:
         apps_team=estate.applications_team,
         second_desk_team=TeamFactory(organisation=estate.integrator, code="desk-2", name="Second-line desk"),
     )
+
+
+def foreign_ticket(estate: Estate) -> Ticket:
+    """A ticket held by the applications supplier's team (the desk and the authority are party to it too)."""
+    DeskSettings.objects.get_or_create(defaults={"desk_organisation": estate.integrator})
+    return ticket_create(actor=Actor.system("tests"), title="Apps-only fault", team=estate.applications_team)

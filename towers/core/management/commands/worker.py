@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from towers.core import events
+from towers.core import events, schedule
 
 logger = logging.getLogger("towers.worker")
 
@@ -23,6 +23,8 @@ class Command(BaseCommand):
         # A worker that died may have left committed events undelivered: they go first.
         delivered = events.deliver_all_pending()
         self.stdout.write(f"Delivered {delivered} pending event(s) on start.")
+        if not batch:  # a batch run drains the queue and exits; periodic jobs would keep it busy forever
+            self.stdout.write(f"Started {schedule.start_periodic()} periodic job(s).")
         call_command(
             "db_worker",
             queue_name=queues,

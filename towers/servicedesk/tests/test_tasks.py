@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from towers.core import schedule
+from towers.servicedesk.models import State, Ticket
+from towers.servicedesk.services.tickets import ticket_transition
+from towers.servicedesk.tasks import close_resolved_tickets, sweep_clocks
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_worker_starts_periodic_jobs_once_and_each_run_books_the_next(desk):
+    assert schedule.start_periodic() >= 2
+    assert schedule.start_periodic() == 0  # already waiting: a second worker start adds none
+    waiting = DBTaskResult.objects.filter(task_path=sweep_clocks.module_path, status="READY")
+    assert waiting.count() == 1
+    sweep_clocks.call()
+    later = DBTaskResult.objects.filter(task_path=sweep_clocks.module_path, run_after__gt=timezone.now())
+    assert later.exists()
+
+
+def test_resolved_tickets_close_after_the_desk_period(desk):
+    ticket = desk.raise_incident()
+    ticket_transition(actor=desk.actor(desk.agent), ticket=ticket, state="resolved", resolution_code="fixed")
+    Ticket.objects.filter(pk=ticket.pk).update(resolved_at=timezone.now() - timedelta(days=6))
+    assert close_resolved_tickets.call() == 1
+    ticket.refresh_from_db()
+    assert ticket.state == State.CLOSED and ticket.closed_at is not None

@@ -22,7 +22,7 @@ from towers.contracts.calendars import business_calendar_versions
 from towers.contracts.models import Metric, ServiceLevel, ServiceLevelKind
 from towers.core import events
 from towers.core.actor import Actor
-from towers.servicedesk.models import HandOff, Ticket, TicketClock, TicketEvent
+from towers.servicedesk.models import DeskSettings, HandOff, Ticket, TicketClock, TicketEvent
 from towers.sla import clock
 from towers.sla.clock import EventKind, TimelineEvent
 
@@ -185,14 +185,16 @@ def _warning_level(result: clock.ClockResult) -> int:
     return max(reached, default=0)
 
 
-def ticket_clocks_recompute(*, ticket: Ticket, actor: Actor, now: datetime | None = None) -> list[TicketClock]:
+def ticket_clocks_recompute(
+    *, ticket: Ticket, actor: Actor, now: datetime | None = None, settings: DeskSettings | None = None
+) -> list[TicketClock]:
     """Replay every applicable clock on `ticket`, store them, tell newly reached warnings; call inside the write."""
     from towers.servicedesk.services.config import desk_settings
 
     now = now or timezone.now()
+    settings = settings or desk_settings()
     rows = list(ticket.events.order_by("at", "id"))
     existing = {(c.service_level_id, c.handoff_id): c for c in ticket.clocks.all()}
-    settings = desk_settings()
     measured: list[tuple[Family, HandOff | None, list[TimelineEvent]]] = []
     full = engine_timeline(rows)
     measured += [(family, None, full) for family in sla_families(ticket, settings.desk_service_id)]

@@ -129,11 +129,12 @@ def ticket_create(
             ticket.cis.set(cis)
         add_parties(ticket, {requester_org, settings.desk_organisation_id, ticket.organisation_id})
         record_event(ticket, TicketEvent.Kind.CREATED, actor, body=description, public=True, at=ticket.opened_at)
-        audit.record(actor, "ticket.created", ticket, after=audit.snapshot(ticket, TICKET_FIELDS))
         events.emit("servicedesk.ticket.created", key=str(ticket.id), ticket_id=str(ticket.id), kind=kind)
         if routed is not None and routed.organisation_id != ticket.organisation_id:
             hand_off_in_transaction(ticket=ticket, to_team=routed, reason=f"Routed by {why}.", actor=actor)
-        ticket_clocks_recompute(ticket=ticket, actor=actor)
+        ticket_clocks_recompute(ticket=ticket, actor=actor, settings=settings)
+        # Last, so the audit chain's lock (every writer's serialisation point) is held for the least time.
+        audit.record(actor, "ticket.created", ticket, after=audit.snapshot(ticket, TICKET_FIELDS))
     return ticket
 
 

@@ -10,6 +10,10 @@ from towers.core.api import install_error_handlers
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
 from towers.servicedesk.api import router as servicedesk_router
+from towers.servicedesk.api_changes import router as changes_router
+from towers.servicedesk.api_knowledge import router as knowledge_router
+from towers.servicedesk.api_major import router as major_router
+from towers.servicedesk.api_requests import router as requests_router
 from towers.sla.api import router as sla_router
 
 api = NinjaAPI(
@@ -34,3 +38,7 @@ api.add_router("", cmdb_router)
 api.add_router("", cmdb_import_router)
 api.add_router("", cmdb_impact_router)
 api.add_router("", servicedesk_router)
+api.add_router("", requests_router)
+api.add_router("", major_router)
+api.add_router("", changes_router)
+api.add_router("", knowledge_router)

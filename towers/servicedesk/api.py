@@ -10,11 +10,9 @@ from ninja.pagination import paginate
 from towers.cmdb.selectors import ci_get
 from towers.contracts.selectors import service_get
 from towers.core.api import Page, expected_version, set_etag
-from towers.core.errors import ValidationFailed
-from towers.core.permissions import visible_to
 from towers.organisations.selectors import person_get, team_get
-from towers.servicedesk import selectors
-from towers.servicedesk.models import Category, HandOff, Ticket
+from towers.servicedesk import selectors, selectors_mail
+from towers.servicedesk.models import HandOff, Ticket
 from towers.servicedesk.schemas import (
     AssignIn,
     ClockOut,
@@ -23,6 +21,7 @@ from towers.servicedesk.schemas import (
     EventOut,
     HandOffIn,
     HandOffOut,
+    InboundMailOut,
     TicketIn,
     TicketOut,
     TicketPatch,
@@ -35,15 +34,6 @@ router = Router(tags=["Service desk"])
 
 def _actor(request: HttpRequest) -> Any:
     return request.actor  # type: ignore[attr-defined]
-
-
-def _category(actor: Any, code: str | None) -> Category | None:
-    if not code:
-        return None
-    found = visible_to(actor, Category.objects).filter(code=code, is_active=True).first()
-    if found is None:
-        raise ValidationFailed.one("category", f"no active category {code!r}")
-    return found
 
 
 class QueueParams(Schema):
@@ -86,7 +76,7 @@ def ticket_create(request: HttpRequest, body: TicketIn) -> Any:
         description=body.description,
         impact=body.impact,
         urgency=body.urgency,
-        category=_category(actor, body.category),
+        category=selectors.category_by_code(actor=actor, code=body.category),
         service=service_get(actor=actor, id=body.service) if body.service else None,
         cis=[ci_get(actor=actor, id=ci) for ci in body.cis],
         team=team_get(actor=actor, id=body.team) if body.team else None,
@@ -195,3 +185,9 @@ def handoff_reject(request: HttpRequest, id: UUID, body: DecisionIn) -> HandOff:
     actor = _actor(request)
     handoff = selectors.handoff_get(actor=actor, handoff_id=id)
     return handoffs.handoff_reject(actor=actor, handoff=handoff, reason=body.reason)
+
+
+@router.get("/inbound-mail", response=list[InboundMailOut], summary="Mail the desk received, and what became of it")
+@paginate(Page)
+def inbound_mail_list(request: HttpRequest, outcome: str = "") -> Any:
+    return selectors_mail.inbound_mail_list(actor=_actor(request), outcome=outcome)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from towers.core import events
 from towers.core.models import OutboxEvent
-from towers.servicedesk.models import HandOff, Ticket, TicketClock, TicketEvent
+from towers.organisations.models import Person
+from towers.servicedesk.models import HandOff, StakeholderUpdate, Ticket, TicketClock, TicketEvent
 from towers.servicedesk.services.config import desk_settings
 from towers.servicedesk.services.notify import notify
 
@@ -47,7 +48,11 @@ def tell_the_other_side_of_a_comment(event: OutboxEvent) -> None:
     comment = TicketEvent.objects.filter(pk=event.payload["event_id"]).first()
     if ticket is None or comment is None or not comment.public:
         return
-    if event.payload.get("by_requester"):
+    # A requester with no account who replied by mail is acting as "mail:<their address>".
+    by_requester = event.payload.get("by_requester") or (
+        bool(ticket.requester_email) and comment.actor_label == f"mail:{ticket.requester_email}"
+    )
+    if by_requester:
         if ticket.team is not None:
             notify(template="ticket_commented", ticket=ticket, team=ticket.team, context=_said(comment))
     else:
@@ -99,3 +104,74 @@ def tell_holders_of_clock_warning(event: OutboxEvent) -> None:
         return
     context = {"clock": clock, "percent": event.payload["percent"]}
     notify(template="clock_warning", ticket=ticket, person=ticket.assignee, team=ticket.team, context=context)
+
+
+@events.on("servicedesk.approval.requested")
+def tell_approver(event: OutboxEvent) -> None:
+    ticket = _ticket(event)
+    approver = Person.objects.filter(pk=event.payload.get("person_id")).first()
+    if ticket is not None and approver is not None:
+        role = str(event.payload.get("role", "")).replace("_", " ")
+        notify(template="approval_requested", ticket=ticket, person=approver, context={"role": role})
+
+
+@events.on("servicedesk.change.submitted")
+def tell_change_approvers(event: OutboxEvent) -> None:
+    change = Ticket.objects.filter(pk=event.payload["change_id"]).first()
+    if change is None:
+        return
+    for approver in Person.objects.filter(pk__in=event.payload.get("approvers", [])):
+        notify(template="approval_requested", ticket=change, person=approver, context={"role": "CAB member"})
+
+
+@events.on("servicedesk.request.rejected")
+def tell_requester_of_rejection(event: OutboxEvent) -> None:
+    ticket = _ticket(event)
+    if ticket is not None:
+        _tell_requester(ticket, "request_rejected", reason=event.payload.get("reason", ""))
+
+
+def _tell_stakeholders(event: OutboxEvent, template: str, **context: object) -> None:
+    ticket = _ticket(event)
+    if ticket is None:
+        return
+    manager = Person.objects.filter(pk=event.payload.get("manager_id")).first()
+    update = StakeholderUpdate.objects.filter(pk=event.payload.get("update_id")).select_related("major").first()
+    notify(
+        template=template,
+        ticket=ticket,
+        person=manager,
+        emails=event.payload.get("recipients", []),
+        context={"update": update, **context},
+    )
+
+
+@events.on("servicedesk.major.declared")
+def tell_stakeholders_of_declaration(event: OutboxEvent) -> None:
+    _tell_stakeholders(event, "major_declared", bridge=event.payload.get("bridge", ""))
+
+
+@events.on("servicedesk.major.update_sent")
+def tell_stakeholders_of_update(event: OutboxEvent) -> None:
+    _tell_stakeholders(event, "major_update")
+
+
+@events.on("servicedesk.major.resolved")
+def tell_stakeholders_of_resolution(event: OutboxEvent) -> None:
+    _tell_stakeholders(event, "major_resolved")
+
+
+@events.on("servicedesk.major.update_overdue")
+def remind_manager_of_overdue_update(event: OutboxEvent) -> None:
+    ticket = _ticket(event)
+    if ticket is None:
+        return
+    manager = Person.objects.filter(pk=event.payload.get("manager_id")).first()
+    context = {"minutes_late": event.payload.get("minutes_late", 0)}
+    notify(
+        template="major_update_overdue",
+        ticket=ticket,
+        person=manager,
+        team=None if manager else ticket.team,
+        context=context,
+    )

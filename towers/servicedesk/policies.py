@@ -2,8 +2,9 @@
 
 The parties are the requester's organisation, the desk's and every organisation that has held the
 ticket (kept in TicketParty as hand-offs happen), so a supplier keeps sight of work it once held but
-never sees a ticket that never reached it. Reference data (categories, the matrix, the catalogue,
-templates, freezes) is visible to everyone and configured by the desk's and the authority's administrators.
+never sees a ticket that never reached it. Reference data (categories, the matrix, templates, freezes) is
+visible to everyone and configured by the desk's and the authority's administrators; catalogue items are
+configured by them too but seen as their services are.
 """
 
 from __future__ import annotations
@@ -74,8 +75,17 @@ for grandchild in (StakeholderUpdate, ReviewAction):
         owner=lambda obj: ticket_owners(obj.major.ticket),
         party_rows=PartyRows(TicketParty, "ticket", outer="major__ticket"),
     )
-for reference in (Category, PriorityRule, AssignmentRule, DeskSettings, CatalogItem, ChangeTemplate, FreezeWindow):
+for reference in (Category, PriorityRule, AssignmentRule, DeskSettings, ChangeTemplate, FreezeWindow):
     permissions.register(reference, parties=[], owner=desk_owners, directory=True)
+# A catalogue item is seen by whoever may see its service (the same rule as Service's), so a supplier does not
+# browse what other suppliers deliver; the desk administers them.
+permissions.register(
+    CatalogItem,
+    parties=["service__owner", "service__offerings__supplier"],
+    owner=desk_owners,
+    directory=True,
+    spans_many=True,
+)
 permissions.register(Article, parties=[], owner="organisation", directory=True)
 permissions.register(SavedView, parties=["person__memberships__organisation"], owner=lambda v: (), spans_many=True)
 permissions.register(InboundMail, parties=["organisation"], owner="organisation")

@@ -6,12 +6,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from towers.cmdb.schemas import TeamRef
 from towers.organisations.schemas import Ref
-
-
-class TeamRef(Schema):
-    id: UUID
-    name: str
 
 
 class TicketIn(Schema):
@@ -146,3 +142,19 @@ class ClockOut(Schema):
     breached: bool
     stopped_at: datetime | None
     by_organisation: dict[str, int]
+
+
+class InboundMailOut(Schema):
+    id: int
+    received_at: datetime
+    via: str
+    message_id: str
+    sender: str
+    subject: str
+    outcome: str
+    reason: str
+    ticket: str | None
+
+    @staticmethod
+    def resolve_ticket(obj: Any) -> str | None:
+        return obj.ticket.reference if obj.ticket_id else None

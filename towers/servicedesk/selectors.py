@@ -11,10 +11,11 @@ from uuid import UUID
 from django.db.models import Prefetch, Q, QuerySet
 
 from towers.core.actor import Actor
+from towers.core.errors import ValidationFailed
 from towers.core.permissions import get_visible, visible_to
 from towers.organisations.models import Team
 from towers.servicedesk.access import is_requester_only
-from towers.servicedesk.models import HandOff, SavedView, Ticket, TicketClock, TicketEvent
+from towers.servicedesk.models import Category, HandOff, SavedView, Ticket, TicketClock, TicketEvent
 from towers.servicedesk.models.tickets import OPEN_STATES
 
 QUEUE_RELATED = ("team__organisation", "organisation", "service", "category", "assignee", "requester")
@@ -180,3 +181,13 @@ def my_teams(actor: Actor) -> list[Team]:
         .select_related("organisation")
         .order_by("name")
     )
+
+
+def category_by_code(*, actor: Actor, code: str | None) -> Category | None:
+    """An active category named by its code in a request body; an unknown code names the field."""
+    if not code:
+        return None
+    found = visible_to(actor, Category.objects).filter(code=code, is_active=True).first()
+    if found is None:
+        raise ValidationFailed.one("category", f"no active category {code!r}")
+    return found

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("towers.servicedesk.urls_changes")),
     path("", include("towers.servicedesk.urls_major")),
     path("", include("towers.servicedesk.urls_requests")),
+    path("", include("towers.servicedesk.urls_mail")),
 ]

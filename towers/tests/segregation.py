@@ -23,7 +23,10 @@ from towers.organisations.tests.factories import (
     Estate,
     TeamMembershipFactory,
 )
+from towers.servicedesk.models import Article, Attachment, InboundMail, SavedView
+from towers.servicedesk.tests.catalogue_factories import foreign_item, foreign_major, foreign_request
 from towers.servicedesk.tests.factories import foreign_ticket
+from towers.servicedesk.tests.factories_changes import foreign_change, foreign_incident, foreign_problem
 from towers.sla.tests.factories import CreditRunFactory, DeliveryAssessmentFactory
 
 FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
@@ -51,7 +54,44 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     # Commercial: the applications supplier's own grant, about itself, is nobody else's business.
     "commercial-grants": lambda e: CommercialGrantFactory(grantee=e.applications, supplier=e.integrator),
     "tickets": foreign_ticket,
+    # An id no other row in a test has, so that finding it in a response means the row leaked.
+    "inbound-mail": lambda e: InboundMail.objects.create(
+        id=987654321,
+        organisation=e.applications,
+        via="smtp",
+        sender="x@apps.test",
+        subject="apps-only",
+        outcome="ignored",
+        raw=b"",
+    ),
     "handoffs": lambda e: foreign_ticket(e).handoffs.get(),
+    # A row only: the walker must be refused before any file would be opened.
+    "attachments": lambda e: Attachment.objects.create(
+        ticket=foreign_ticket(e),
+        filename="apps.txt",
+        content_type="text/plain",
+        size=9,
+        sha256="0" * 64,
+        file="attachments/apps.txt",
+        uploaded_by="tests",
+    ),
+    # A draft: published articles are for everyone, but a draft only for its own organisation.
+    "articles": lambda e: Article.objects.create(
+        number="KB9999001", title="Apps draft", body="Not yet", organisation=e.applications, author="apps.admin"
+    ),
+    "saved-views": lambda e: SavedView.objects.create(
+        person=e.applications_admin, name="Apps P1s", filters={"priorities": "P1"}
+    ),
+    "changes": foreign_change,
+    "approvals": lambda e: foreign_change(e).approvals.get(),
+    "problems": foreign_problem,
+    "incidents": foreign_incident,
+    "catalog-items": foreign_item,
+    # Pages name items by code: the walker's id matches none (the item pages' own tests probe by code).
+    "catalogue": foreign_item,
+    "requests": foreign_request,
+    "request-approvals": lambda e: foreign_request(e).approvals.get(),
+    "major-incidents": foreign_major,
 }
 # Body fields that refer to a resource by id.
 FIELD_RESOURCES = {
@@ -75,6 +115,10 @@ FIELD_RESOURCES = {
     "support_team": "teams",
     "assignee": "people",
     "requester": "people",
+    "incident": "incidents",
+    "approvers": "people",
+    "catalog_item": "catalog-items",
+    "manager": "people",
 }
 # Path parameters that are values, not object ids: what to put in them.
 PATH_VALUES = {"period": "2026-03-01"}

@@ -15,6 +15,8 @@ from towers.organisations.models import Person
 from towers.organisations.selectors import person_organisations
 from towers.organisations.views.audit import may_read_audit
 from towers.organisations.views.common import request_actor
+from towers.servicedesk.access import is_requester_only
+from towers.servicedesk.selectors_mail import MAIL_READERS
 
 # Who deals with commercial records, and so with who may see them.
 COMMERCIAL_ROLES = (Role.ADMINISTRATOR, Role.CONTRACT_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR)
@@ -30,8 +32,22 @@ class NavItem:
 def nav_items(actor: Actor, path: str) -> list[NavItem]:
     """The sections this actor's roles open, the one holding `path` marked current."""
     member = actor.organisation_id is not None
+    requester = member and is_requester_only(actor)
+    worker = member and not requester
+    # The authority sees everything; an integrator's operational scope spans the towers it integrates.
+    integrator = worker and (actor.scope.everything or len(actor.scope.operational) > 1)
     sections = [
         ("Home", "home", True),
+        ("My tickets", "portal_home", requester or (member and Role.REQUESTER in actor.roles)),
+        ("Queues", "ticket_queue", worker),
+        ("Hand-offs", "handoff_list", worker),
+        ("Crossed suppliers", "crossed_list", integrator),
+        ("Major incidents", "major_board", worker),
+        ("Problems", "problem_list", worker),
+        ("Changes", "change_list", worker),
+        ("Request something", "request_catalogue", member),
+        ("Approvals", "approval_inbox", member and not requester),
+        ("Received mail", "inbound_mail", integrator and actor.has_role(*MAIL_READERS)),
         ("Organisations", "organisation_list", member),
         ("Teams", "team_list", member),
         ("People", "person_list", member),

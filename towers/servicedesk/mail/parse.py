@@ -108,6 +108,14 @@ def parse_message(raw: bytes) -> ParsedMail:
     )
 
 
+def peek_headers(raw: bytes) -> dict[str, str]:
+    """The decoded headers of anything, never raising: for recording what a message that cannot be parsed said."""
+    try:
+        return _headers(email.message_from_bytes(raw))
+    except Exception:
+        return {}
+
+
 def _decode_header(value: str) -> str:
     try:
         decoded = str(make_header(decode_header(value)))
@@ -127,9 +135,12 @@ def _headers(message: Message) -> dict[str, str]:
 
 def _charset_text(payload: bytes, charset: str | None) -> str:
     try:
-        codecs.lookup(charset or "utf-8")
+        name = codecs.lookup(charset or "utf-8").name
     except LookupError:
-        charset = None
+        charset, name = None, "utf-8"
+    if name in ("latin-1", "iso8859-1", "ascii"):
+        # Mail labelled Latin-1 or ASCII is usually Windows-1252 (Outlook's dashes and quotes), as browsers assume.
+        charset = "cp1252"
     try:
         return payload.decode(charset or "utf-8")
     except UnicodeDecodeError:
@@ -148,7 +159,8 @@ def _walk(message: Message) -> tuple[str, str, list[MailAttachment]]:
         filename = _filename(part)
         if ctype == "message/rfc822" and part is not message:
             inner = part.get_payload()
-            data = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            first = inner[0] if isinstance(inner, list) and inner else None
+            data = first.as_bytes() if isinstance(first, Message) else b""
             attachments.append(MailAttachment(filename or f"forwarded-{len(attachments) + 1}.eml", ctype, data))
             return
         if part.is_multipart():
@@ -209,6 +221,9 @@ def strip_quoted(text: str) -> str:
     kept = lines[:end]
     while kept and (not kept[-1].strip() or kept[-1].lstrip().startswith(">")):
         kept.pop()
+    if not "\n".join(kept).strip() and end < len(lines):
+        # Written below the quote (bottom-posting): keep what is not quoted, not the attribution line.
+        kept = [line for line in lines[end + 1 :] if not line.lstrip().startswith(">") and REPLY_MARKER not in line]
     return "\n".join(kept).strip()
 
 
@@ -216,6 +231,7 @@ _BLOCK_TAGS = {
     "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr", "ul", "ol",
 }  # fmt: skip
 _SKIP_TAGS = {"script", "style", "head", "title"}
+_KEEP = "\ue000"  # a private-use character standing for a space inside <pre>
 
 
 class _TextExtractor(HTMLParser):
@@ -231,21 +247,20 @@ class _TextExtractor(HTMLParser):
         elif tag == "pre":
             self.pre += 1
         if tag in _BLOCK_TAGS:
-            self.chunks.append("\n")
-        if tag == "li":
-            self.chunks.append("- ")
+            self.chunks.append("\n- " if tag == "li" else "\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self.skipping = max(0, self.skipping - 1)
         elif tag == "pre":
             self.pre = max(0, self.pre - 1)
-        if tag in _BLOCK_TAGS:
+        if tag in _BLOCK_TAGS and tag != "li":
             self.chunks.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:
-            self.chunks.append(data if self.pre else re.sub(r"\s+", " ", data))
+            # HTML collapses its own whitespace (not a no-break space); <pre> keeps it, protected from the tidy-up.
+            self.chunks.append(data.replace(" ", _KEEP) if self.pre else re.sub(r"[ \t\r\n\f]+", " ", data))
 
 
 def html_to_text(html: str) -> str:
@@ -253,10 +268,10 @@ def html_to_text(html: str) -> str:
     if not html:
         return ""
     parser = _TextExtractor()
-    parser.feed(html)
+    parser.feed(html.replace(_KEEP, ""))
     parser.close()
-    lines = [line.strip() for line in "".join(parser.chunks).split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    lines = [line.strip(" ").replace(_KEEP, " ") for line in "".join(parser.chunks).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n ")
 
 
 def find_reference(subject: str, message_ids: tuple[str, ...] = ()) -> str | None:

@@ -20,6 +20,28 @@ class Risk(models.TextChoices):
     VERY_HIGH = "very_high", "Very high"
 
 
+class ApprovalState(models.TextChoices):
+    NOT_REQUESTED = "not_requested", "Not requested"
+    REQUESTED = "requested", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ApprovalRule(models.TextChoices):
+    """How a change's approvals add up (chosen when it is submitted, from its type and risk)."""
+
+    ALL = "all", "Every approver"
+    MAJORITY = "majority", "A majority of approvers"
+    ANY = "any", "Any one approver"
+
+
+class Outcome(models.TextChoices):
+    SUCCESSFUL = "successful", "Successful"
+    PARTIAL = "partial", "Partially successful"
+    FAILED = "failed", "Failed"
+    BACKED_OUT = "backed_out", "Backed out"
+
+
 class ChangeTemplate(TowersModel):
     """A pre-approved standard change: raising one from it skips the CAB."""
 
@@ -53,13 +75,22 @@ class ChangeDetail(models.Model):
     implementation_plan = models.TextField(blank=True)
     backout_plan = models.TextField(blank=True)
     test_plan = models.TextField(blank=True)
-    approval_state = models.CharField(max_length=12, default="not_requested")
-    outcome = models.CharField(max_length=20, blank=True, help_text="successful, partial, failed, backed_out")
+    justification = models.TextField(blank=True, help_text="Why the change is needed, and what not doing it risks.")
+    approval_state = models.CharField(max_length=15, choices=ApprovalState.choices, default=ApprovalState.NOT_REQUESTED)
+    approval_rule = models.CharField(max_length=10, choices=ApprovalRule.choices, blank=True)
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_notes = models.TextField(blank=True)
     review_notes = models.TextField(blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["planned_start", "planned_end"], name="change_window")]
+
+    def __str__(self) -> str:
+        return f"{self.get_change_type_display()} change {self.ticket_id}"
 
 
 class Approval(TowersModel):

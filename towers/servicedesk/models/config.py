@@ -16,6 +16,9 @@ class ReferenceCounter(models.Model):
     prefix = models.CharField(max_length=5, primary_key=True)
     value = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.value}"
+
 
 class Category(TowersModel):
     code = models.SlugField(max_length=60, unique=True)
@@ -69,12 +72,20 @@ class DeskSettings(TowersModel):
     """Desk-wide settings; there is one row, created with defaults on first use."""
 
     desk_organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The organisation running the service desk: party to every ticket.",
     )
     triage_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     desk_service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Its end-to-end service levels apply to every ticket, whatever its service.",
     )
     reopen_window = models.DurationField(default=timedelta(days=10))

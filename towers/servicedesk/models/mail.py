@@ -31,6 +31,11 @@ class InboundMail(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        # The loop guard counts one sender's recent mail on every message.
+        indexes = [models.Index(fields=["sender", "received_at"], name="inbound_sender_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.via} mail from {self.sender}: {self.subject} ({self.outcome})"
 
 
 class Notification(models.Model):
@@ -53,3 +58,6 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["person", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -20,6 +20,9 @@ class MajorIncident(TowersModel):
     bridge = models.TextField(blank=True, help_text="Dial-in, meeting link, channel.")
     cadence = models.DurationField()
     next_update_due = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the manager was last reminded of an overdue update."
+    )
     stakeholders = models.JSONField(default=list, blank=True, help_text="Email addresses told of each update.")
     resolved_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(blank=True)
@@ -28,6 +31,10 @@ class MajorIncident(TowersModel):
 
     class Meta:
         ordering = ["-declared_at"]
+        indexes = [models.Index(fields=["status", "next_update_due"], name="major_update_due")]
+
+    def __str__(self) -> str:
+        return f"major incident {self.ticket_id}"
 
 
 class StakeholderUpdate(TowersModel):
@@ -38,6 +45,9 @@ class StakeholderUpdate(TowersModel):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"update by {self.sent_by} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ReviewAction(TowersModel):
@@ -50,3 +60,6 @@ class ReviewAction(TowersModel):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.becomes}: {self.description[:60]}"

@@ -135,6 +135,9 @@ class TicketParty(models.Model):
         constraints = [models.UniqueConstraint(fields=["ticket", "organisation"], name="one_party_row")]
         indexes = [models.Index(fields=["organisation", "ticket"], name="party_org_ticket")]
 
+    def __str__(self) -> str:
+        return f"{self.organisation_id} party to {self.ticket_id}"
+
 
 class TicketEvent(models.Model):
     """One line of a ticket's timeline: comments, state and priority changes, assignments, hand-offs, clocks."""
@@ -174,6 +177,9 @@ class TicketEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["ticket", "at", "id"], name="ticket_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class HandOff(TowersModel):
@@ -238,6 +244,9 @@ class TicketClock(models.Model):
         ]
         indexes = [models.Index(fields=["state", "due_at"], name="clock_due")]
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.percent}%"
+
 
 class ProblemDetail(models.Model):
     """What a problem knows: the root cause and, once it is a known error, the workaround agents should use."""
@@ -248,6 +257,10 @@ class ProblemDetail(models.Model):
     workaround = models.TextField(blank=True)
     # Words that identify a matching incident (with the service and CIs), e.g. "VPN token expired".
     symptoms = models.TextField(blank=True)
+    known_error_at = models.DateTimeField(null=True, blank=True, help_text="When the workaround was published.")
+
+    def __str__(self) -> str:
+        return f"problem {self.ticket_id}" + (" (known error)" if self.known_error else "")
 
 
 class Attachment(TowersModel):

@@ -29,6 +29,7 @@ from towers.sla.clock import EventKind, TimelineEvent
 PENDING_STATES = ("pending_requester", "pending_supplier", "pending_change", "pending_approval")
 RESPONSE_STATES = frozenset({"in_progress", *PENDING_STATES})
 WARN_AT = (0.5, 0.75, 0.9)
+PRIORITIES = ("P1", "P2", "P3", "P4")
 SPEC_TTL = 30.0  # seconds a compiled family is reused; calendar edits show within this
 
 
@@ -43,7 +44,7 @@ class Family:
     provider_id: object
 
     def level_for(self, priority: str) -> ServiceLevel:
-        return self.levels.get(priority) or next(iter(self.levels.values()))
+        return self.levels.get(priority) or self.levels.get("") or next(iter(self.levels.values()))
 
 
 _spec_cache: dict[tuple[object, ...], tuple[float, Family]] = {}
@@ -55,6 +56,20 @@ def _pause_states(levels: Iterable[ServiceLevel]) -> frozenset[str]:
         for state in level.pause_states:
             states.update(PENDING_STATES if state == "pending" else (state,))
     return frozenset(states)
+
+
+def _targets(levels: Sequence[ServiceLevel]) -> dict[str, clock.Target]:
+    """Targets by priority; a level with no priority (e.g. "requests fulfilled in 5 days") covers the rest."""
+    timed = [
+        (lv.priority, clock.Target(lv.target.total_seconds(), lv.calendar.code))
+        for lv in levels
+        if lv.target is not None and lv.calendar is not None
+    ]
+    targets = {priority: target for priority, target in timed if priority}
+    for priority, target in timed:
+        if not priority:
+            targets |= {p: target for p in PRIORITIES if p not in targets}
+    return targets
 
 
 def _family(levels: Sequence[ServiceLevel], *, holder: bool) -> Family:
@@ -71,11 +86,7 @@ def _family(levels: Sequence[ServiceLevel], *, holder: bool) -> Family:
     spec = clock.ServiceLevelSpec(
         name=first.code,
         metric=first.metric,  # type: ignore[arg-type]  # only response/resolution levels reach here
-        targets={
-            lv.priority: clock.Target(lv.target.total_seconds(), lv.calendar.code)
-            for lv in levels
-            if lv.target is not None and lv.calendar is not None
-        },
+        targets=_targets(levels),
         calendars=calendars,
         pause_states=_pause_states(levels),
         response_states=RESPONSE_STATES,
@@ -210,6 +221,10 @@ def ticket_clocks_recompute(
         row = next((c for (lid, hid), c in existing.items() if hid == handoff_id and lid in family_ids), None)
         if row is not None:
             del existing[(row.service_level_id, row.handoff_id)]
+        elif result.target_seconds is None:
+            # A family with no target for this priority (a P1/P2 SLA on a P3) promises nothing here: no clock,
+            # unless one was already running under an earlier priority (then it stays, for the record).
+            continue
         else:
             row = TicketClock(ticket=ticket, handoff=handoff)
         previous_warning = row.warned

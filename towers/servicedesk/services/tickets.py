@@ -192,12 +192,17 @@ def ticket_transition(
 ) -> Ticket:
     """Move the ticket to `state` if its state model allows; pending needs a reason, resolving a code."""
     reopening = ticket.state == State.RESOLVED and state == State.IN_PROGRESS
-    if reopening and is_requester_only(actor):
+    # A requester may answer a resolution: reopen it, or confirm it (which closes the ticket).
+    answering_resolution = ticket.state == State.RESOLVED and state in (State.IN_PROGRESS, State.CLOSED)
+    if answering_resolution and is_requester_only(actor):
         ensure_can(actor, "ticket.comment", ticket)
         if ticket.requester_id != actor.person_id:
-            raise Forbidden("Only the requester or the desk can reopen this ticket.")
+            raise Forbidden("Only the requester or the desk can reopen or close this ticket.")
     else:
         _ensure_worker(actor, ticket)
+    if ticket.kind == TicketKind.CHANGE and state != State.CANCELLED:
+        # Otherwise a change could start without its CAB: changes move through the change services' steps.
+        raise ValidationFailed.one("state", "a change moves through its own steps: submit, implement, complete")
     if state not in TRANSITIONS.get(ticket.state, set()):
         raise ValidationFailed.one("state", f"a {ticket.get_state_display().lower()} ticket cannot become {state}")
     settings = desk_settings()
@@ -305,7 +310,9 @@ def tickets_close_resolved(*, actor: Actor, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - desk_settings().close_after
     closed = 0
-    for ticket in Ticket.objects.filter(state=State.RESOLVED, resolved_at__lt=cutoff)[:1000]:
+    # Changes close through their review, never by the passage of time.
+    resolved = Ticket.objects.filter(state=State.RESOLVED, resolved_at__lt=cutoff).exclude(kind=TicketKind.CHANGE)
+    for ticket in resolved[:1000]:
         ticket_transition(actor=actor, ticket=ticket, state=State.CLOSED, note="Closed automatically after resolution.")
         closed += 1
     return closed

@@ -69,11 +69,25 @@ def build_desk(estate: Estate) -> Desk:
     response = ServiceLevelFactory(metric="response", priority="P3", target=timedelta(hours=1), **common)
     resolution = ServiceLevelFactory(metric="resolution", priority="P3", target=timedelta(hours=8), **common)
     ServiceLevelFactory(metric="resolution", priority="P2", target=timedelta(hours=4), **common)
+    # Every other priority (P1, P4 and requests' tasks): response in 4 hours, resolution in 3 days.
+    ServiceLevelFactory(metric="response", priority="", target=timedelta(hours=4), **common)
+    ServiceLevelFactory(metric="resolution", priority="", target=timedelta(days=3), **common)
     ola = ServiceLevelFactory(
         kind="ola",
         metric="response",
         priority="P3",
         target=timedelta(minutes=30),
+        service=service,
+        calendar=calendar,
+        provider=estate.applications,
+        customer=estate.integrator,
+        pause_states=[],
+    )
+    ServiceLevelFactory(
+        kind="ola",
+        metric="response",
+        priority="",
+        target=timedelta(hours=1),
         service=service,
         calendar=calendar,
         provider=estate.applications,

@@ -70,3 +70,22 @@ def test_a_breach_is_notified_to_the_holding_team_once(desk, deliver):
         deliver()
     warnings = Notification.objects.filter(ticket=ticket, template="clock_warning", person=desk.agent)
     assert warnings.count() == 1
+
+
+def test_stakeholders_hear_of_the_declaration_each_update_and_the_resolution(desk, deliver):
+    from towers.servicedesk.services.major import major_declare, major_resolve, major_update
+    from towers.servicedesk.tests.catalogue_factories import p1_incident
+
+    agent = desk.actor(desk.agent)
+    incident = p1_incident(desk)
+    deliver()
+    major = major_declare(
+        actor=agent, ticket=incident, bridge="Teams: MI bridge", manager=desk.agent, stakeholders=["chief@force.test"]
+    )
+    declared = [m for m in deliver() if m.to == ["chief@force.test"]]
+    assert len(declared) == 1 and "Teams: MI bridge" in declared[0].body
+    major_update(actor=agent, major=major, body="Database failed over; users reconnecting.")
+    updated = [m for m in deliver() if m.to == ["chief@force.test"]]
+    assert len(updated) == 1 and "users reconnecting" in updated[0].body
+    major_resolve(actor=agent, major=major, summary="Service restored after fail-over.")
+    assert any("resolved" in m.subject.lower() for m in deliver() if m.to == ["chief@force.test"])

@@ -29,3 +29,20 @@ def test_resolved_tickets_close_after_the_desk_period(desk):
     assert close_resolved_tickets.call() == 1
     ticket.refresh_from_db()
     assert ticket.state == State.CLOSED and ticket.closed_at is not None
+
+
+def test_mail_that_failed_to_go_is_sent_again_later(desk):
+    from django.core import mail
+
+    from towers.servicedesk.models import Notification
+    from towers.servicedesk.tasks import resend_unsent_mail
+
+    ticket = desk.raise_incident()
+    stuck = Notification.objects.create(
+        email="officer@force.test", ticket=ticket, template="ticket_created", subject="[X] s", body="b"
+    )
+    assert resend_unsent_mail.call() == 0  # too fresh: its own send may still be under way
+    Notification.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert resend_unsent_mail.call() == 1
+    stuck.refresh_from_db()
+    assert stuck.sent_at is not None and mail.outbox[-1].to == ["officer@force.test"]

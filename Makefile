@@ -21,12 +21,13 @@ browser:
 	    || echo "could not install chromium: browser tests will be skipped"; \
 	  else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi; }
 
-# The worker runs beside the web server (its mail goes to var/mail) and stops with it.
+# The worker (its mail goes to var/mail) and the inbound mail listener run beside the web server and stop with it.
 demo: setup
 	$(BIN)/towers migrate --no-input
 	$(BIN)/towers demo --size small
 	EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend $(BIN)/towers worker --verbosity 0 & \
-	  worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  worker=$$!; $(BIN)/towers mail listen --bind 127.0.0.1:8025 & \
+	  listener=$$!; trap 'kill $$worker $$listener 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/towers serve --bind 127.0.0.1:8000
 
 lint: setup
@@ -59,6 +60,7 @@ bench: setup
 	$(BIN)/python -m bench.visibility
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.cmdb --reuse
+	$(BIN)/python -m bench.servicedesk --reuse
 
 clean:
 	rm -rf $(VENV) var

@@ -7,7 +7,9 @@ from rich.table import Table
 
 from towers.cmdb import largeestate
 from towers.core.console import command_console, progress_bar
+from towers.demo.desk_extras import seed_desk_extras
 from towers.demo.estate import DEMO_PASSWORD, SIZES, seed
+from towers.demo.servicedesk import seed_history
 
 LARGE_CMDB = 1_000_000
 
@@ -33,6 +35,17 @@ class Command(BaseCommand):
                     cis=LARGE_CMDB, progress=lambda done, total: progress.update(task, completed=done, total=total)
                 )
             console.print(f"Large CMDB: {written['cis']:,} CIs, {written['relationships']:,} relationships.")
+        with progress_bar(console) as progress:
+            task = progress.add_task("Loading service desk history", total=None)
+            history = seed_history(size, lambda done, total: progress.update(task, completed=done, total=total))
+        if history.created:
+            counts = history.counts
+            console.print(
+                f"Service desk: {counts['tickets']:,} tickets of history ({counts['handoffs']:,} hand-offs, "
+                f"{counts['breached']:,} breached, {counts['open']:,} still open) and tickets open now."
+            )
+        if seed_desk_extras():
+            console.print("Service desk: request catalogue, knowledge, a known error, changes and a major incident.")
         table = Table("Username", "Organisation", "Roles", title=f"Demo log-ins (password: {DEMO_PASSWORD})")
         for row in result.logins:
             table.add_row(*row)

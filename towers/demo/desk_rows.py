@@ -19,12 +19,12 @@ from towers.demo.ticketlife import Hop, Life, Step
 from towers.servicedesk.models import HandOff, MajorIncident, Ticket, TicketClock, TicketEvent, TicketParty
 from towers.servicedesk.services.clocks import (
     Family,
-    _percent,
-    _warning_level,
     engine_timeline,
     handoff_timeline,
     ola_families,
+    percent_used,
     sla_families,
+    warning_reached,
 )
 from towers.sla import clock
 
@@ -75,11 +75,11 @@ class Clocks:
                 state=result.state,
                 target_seconds=result.target_seconds,
                 elapsed_seconds=result.elapsed_seconds,
-                percent=_percent(result),
+                percent=percent_used(result),
                 due_at=result.due_at,
                 breached=result.breached,
                 stopped_at=result.stopped_at,
-                warned=_warning_level(result),
+                warned=warning_reached(result),
                 by_organisation={k: round(v) for k, v in result.by_organisation.items()},
                 computed_at=now,
             )

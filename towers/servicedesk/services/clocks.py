@@ -183,13 +183,13 @@ def handoff_timeline(rows: Sequence[TicketEvent], handoff: HandOff) -> list[Time
     return timeline
 
 
-def _percent(result: clock.ClockResult) -> int:
+def percent_used(result: clock.ClockResult) -> int:
     if not result.target_seconds:
         return 0
     return min(999, int(result.elapsed_seconds * 100 // result.target_seconds))
 
 
-def _warning_level(result: clock.ClockResult) -> int:
+def warning_reached(result: clock.ClockResult) -> int:
     if result.breached:
         return 100
     reached = [int(fraction * 100) for fraction, _at in result.warnings]
@@ -233,13 +233,13 @@ def ticket_clocks_recompute(
         row.state = result.state
         row.target_seconds = result.target_seconds
         row.elapsed_seconds = result.elapsed_seconds
-        row.percent = _percent(result)
+        row.percent = percent_used(result)
         row.due_at = result.due_at
         row.breached = result.breached
         row.stopped_at = result.stopped_at
         row.by_organisation = {k: round(v) for k, v in result.by_organisation.items()}
         row.computed_at = now
-        row.warned = max(previous_warning, _warning_level(result))
+        row.warned = max(previous_warning, warning_reached(result))
         row.save()
         if row.warned > previous_warning:
             _tell_warning(ticket, row, actor)

@@ -7,7 +7,9 @@ organisations is a hop; enough moves between the same two organisations flag the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -48,8 +50,14 @@ def _flag_hop(ticket: Ticket, from_org: object, to_org: object) -> dict[str, obj
     return changes
 
 
-def hand_off_in_transaction(*, ticket: Ticket, to_team: Team, reason: str, actor: Actor) -> HandOff:
-    """The hand-off itself, for callers already inside a ticket write that checked permission (routing on create)."""
+def hand_off_in_transaction(
+    *, ticket: Ticket, to_team: Team, reason: str, actor: Actor, audit_later: list[Callable[[], object]] | None = None
+) -> HandOff:
+    """The hand-off itself, for callers already inside a ticket write that checked permission (routing on create).
+
+    `audit_later` collects the audit entry for the caller to write last, so the audit chain's lock (which
+    serialises every writer) is held for the shortest time.
+    """
     now = timezone.now()
     from_team, from_org = ticket.team, ticket.organisation_id
     HandOff.objects.filter(ticket=ticket, status=HandOff.Status.PENDING).update(
@@ -73,7 +81,11 @@ def hand_off_in_transaction(*, ticket: Ticket, to_team: Team, reason: str, actor
     record_event(
         ticket, TicketEvent.Kind.HANDED_OFF, actor, body=reason, data={"handoff": str(handoff.id), "to": str(to_team)}
     )
-    audit.record(actor, "ticket.handed_off", ticket, before=before, after={**after, "reason": reason})
+    entry = partial(audit.record, actor, "ticket.handed_off", ticket, before=before, after={**after, "reason": reason})
+    if audit_later is None:
+        entry()
+    else:
+        audit_later.append(entry)
     events.emit(
         "servicedesk.ticket.handed_off",
         key=str(ticket.id),

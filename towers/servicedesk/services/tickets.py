@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -130,11 +130,16 @@ def ticket_create(
         add_parties(ticket, {requester_org, settings.desk_organisation_id, ticket.organisation_id})
         record_event(ticket, TicketEvent.Kind.CREATED, actor, body=description, public=True, at=ticket.opened_at)
         events.emit("servicedesk.ticket.created", key=str(ticket.id), ticket_id=str(ticket.id), kind=kind)
+        audit_later: list[Callable[[], object]] = []
         if routed is not None and routed.organisation_id != ticket.organisation_id:
-            hand_off_in_transaction(ticket=ticket, to_team=routed, reason=f"Routed by {why}.", actor=actor)
+            hand_off_in_transaction(
+                ticket=ticket, to_team=routed, reason=f"Routed by {why}.", actor=actor, audit_later=audit_later
+            )
         ticket_clocks_recompute(ticket=ticket, actor=actor, settings=settings)
         # Last, so the audit chain's lock (every writer's serialisation point) is held for the least time.
         audit.record(actor, "ticket.created", ticket, after=audit.snapshot(ticket, TICKET_FIELDS))
+        for entry in audit_later:
+            entry()
     return ticket
 
 

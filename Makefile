@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.cmdb --reuse
 	$(BIN)/python -m bench.servicedesk --reuse
+	$(BIN)/python -m bench.soc_intake
 
 clean:
 	rm -rf $(VENV) var

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "towers.sla",
     "towers.cmdb",
     "towers.servicedesk",
+    "towers.soc",
     "towers.web",
     "towers.demo",
 ]

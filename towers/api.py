@@ -15,6 +15,8 @@ from towers.servicedesk.api_knowledge import router as knowledge_router
 from towers.servicedesk.api_major import router as major_router
 from towers.servicedesk.api_requests import router as requests_router
 from towers.sla.api import router as sla_router
+from towers.soc.api import router as soc_router
+from towers.soc.api_intake import router as soc_intake_router
 
 api = NinjaAPI(
     title="Towers API",
@@ -42,3 +44,5 @@ api.add_router("", requests_router)
 api.add_router("", major_router)
 api.add_router("", changes_router)
 api.add_router("", knowledge_router)
+api.add_router("", soc_router)
+api.add_router("", soc_intake_router)

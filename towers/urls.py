@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("towers.contracts.urls")),
     path("", include("towers.cmdb.urls")),
     path("", include("towers.servicedesk.urls")),
+    path("", include("towers.soc.urls")),
     path("", include("towers.web.urls")),
 ]

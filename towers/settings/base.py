@@ -167,3 +167,4 @@ TOWERS_DESK_ADDRESS = env("TOWERS_DESK_ADDRESS", "servicedesk@towers.localhost")
 TOWERS_MAIL_LISTEN = env("TOWERS_MAIL_LISTEN", "127.0.0.1:8025")
 # IMAP fetch (optional): imaps://user:password@host:993/INBOX
 TOWERS_IMAP_URL = env("TOWERS_IMAP_URL")
+TOWERS_NATS_URL = env("TOWERS_NATS_URL")  # JetStream for SOC event intake; blank: detection runs in-process

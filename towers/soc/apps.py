@@ -5,3 +5,6 @@ class SocConfig(AppConfig):
     name = "towers.soc"
     label = "soc"
     verbose_name = "Security operations"
+
+    def ready(self) -> None:
+        from towers.soc import handlers, policies, policies_intake  # noqa: F401  (register)

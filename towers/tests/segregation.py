@@ -28,6 +28,8 @@ from towers.servicedesk.tests.catalogue_factories import foreign_item, foreign_m
 from towers.servicedesk.tests.factories import foreign_ticket
 from towers.servicedesk.tests.factories_changes import foreign_change, foreign_incident, foreign_problem
 from towers.sla.tests.factories import CreditRunFactory, DeliveryAssessmentFactory
+from towers.soc.models.intake import QuarantinedEvent
+from towers.soc.tests.factories import foreign_soc_object
 
 FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "organisations": lambda e: e.applications,
@@ -92,6 +94,14 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "requests": foreign_request,
     "request-approvals": lambda e: foreign_request(e).approvals.get(),
     "major-incidents": foreign_major,
+    # A SOC run by the applications supplier: the network third party is party to none of it.
+    "alerts": lambda e: foreign_soc_object(e, "alert"),
+    "security-cases": lambda e: foreign_soc_object(e, "case"),
+    "detection-rules": lambda e: foreign_soc_object(e, "rule"),
+    # Listed by GET /intake/quarantine: another SOC's unparseable input must not show in the attacker's list.
+    "intake-quarantine": lambda e: QuarantinedEvent.objects.create(
+        organisation=e.applications, source="syslog", reason="apps-only", raw=b"apps-only"
+    ),
 }
 # Body fields that refer to a resource by id.
 FIELD_RESOURCES = {

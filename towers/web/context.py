@@ -36,6 +36,7 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
     worker = member and not requester
     # The authority sees everything; an integrator's operational scope spans the towers it integrates.
     integrator = worker and (actor.scope.everything or len(actor.scope.operational) > 1)
+    soc = member and actor.has_role(Role.SOC_ANALYST, Role.AUDITOR, Role.ADMINISTRATOR)
     sections = [
         ("Home", "home", True),
         ("My tickets", "portal_home", requester or (member and Role.REQUESTER in actor.roles)),
@@ -48,6 +49,8 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("Request something", "request_catalogue", member),
         ("Approvals", "approval_inbox", member and not requester),
         ("Received mail", "inbound_mail", integrator and actor.has_role(*MAIL_READERS)),
+        ("Alerts", "soc_alert_queue", soc),
+        ("Security cases", "soc_case_list", soc),
         ("Organisations", "organisation_list", member),
         ("Teams", "team_list", member),
         ("People", "person_list", member),

@@ -47,6 +47,9 @@ class Engine:
             per_id = self._by_channel.get(channel, {})
             found = list(per_id.get(_ANY, ())) + (list(per_id.get(event_id, ())) if event_id is not None else [])
             found += self._windows_any
+            if event_id is not None:
+                # A rule whose detection requires other EventIDs cannot match (see CompiledRule.event_ids).
+                found = [rule for rule in found if rule.event_ids is None or event_id in rule.event_ids]
             self._cache[key] = found
         return found
 

@@ -139,10 +139,11 @@ def test_navigation_follows_roles(client, estate):
     commercial = {"Contracts", "Commercial access"}
     desk = {"Queues", "Hand-offs", "Major incidents", "Problems", "Changes", "Approvals"}
     integrator = desk | {"Crossed suppliers", "Received mail"}
-    assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator
-    assert _nav(client, estate.authority_admin) == everyone | {"Audit", "Imports"} | commercial | integrator
+    soc = {"Alerts", "Security cases"}
+    assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator | soc
+    assert _nav(client, estate.authority_admin) == everyone | {"Audit", "Imports"} | commercial | integrator | soc
     assert _nav(client, estate.integrator_agent) == everyone | integrator
-    assert _nav(client, estate.network_admin) == everyone | {"Audit", "Imports"} | commercial | desk
+    assert _nav(client, estate.network_admin) == everyone | {"Audit", "Imports"} | commercial | desk | soc
     assert _nav(client, estate.network_resolver) == everyone | desk
     requester = person_with_roles(estate.authority, Role.REQUESTER)
     assert _nav(client, requester) == everyone | {"My tickets"}

@@ -14,6 +14,7 @@ from towers.soc.models import (
     CaseNote,
     CaseTask,
     DetectionRule,
+    Indicator,
     Observable,
     SecurityCase,
     Suppression,
@@ -21,6 +22,7 @@ from towers.soc.models import (
 
 for model in (DetectionRule, Alert, Suppression, SecurityCase):
     permissions.register(model, parties=["organisation"], owner="organisation")
+permissions.register(Indicator, parties=["organisation"], owner="organisation")
 for child in (CaseTask, Observable, CaseNote, CaseEvent):
     permissions.register(child, parties=["case__organisation"], owner="case.organisation")
 

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from towers.soc import views
+from towers.soc import views, views_attack
 
 urlpatterns = [
     path("alerts/", views.alert_queue, name="soc_alert_queue"),
     path("alerts/bulk/", views.alert_bulk, name="soc_alert_bulk"),
+    path("attack/", views_attack.attack_matrix, name="soc_attack"),
     path("security-cases/", views.case_list, name="soc_case_list"),
     path("security-cases/<uuid:pk>/", views.case_detail, name="soc_case_detail"),
     *[

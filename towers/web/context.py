@@ -50,6 +50,7 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("Approvals", "approval_inbox", member and not requester),
         ("Received mail", "inbound_mail", integrator and actor.has_role(*MAIL_READERS)),
         ("Alerts", "soc_alert_queue", soc),
+        ("ATT&CK", "soc_attack", soc),
         ("Security cases", "soc_case_list", soc),
         ("Organisations", "organisation_list", member),
         ("Teams", "team_list", member),

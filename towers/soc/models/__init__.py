@@ -12,6 +12,7 @@ from towers.soc.models.cases import (
     Tlp,
 )
 from towers.soc.models.intake import EvaluatedEvent, IntakeCounter, QuarantinedEvent
+from towers.soc.models.intel import Indicator
 
 __all__ = [
     "OPEN_CASE_STATUSES",
@@ -23,6 +24,7 @@ __all__ = [
     "CaseTask",
     "DetectionRule",
     "EvaluatedEvent",
+    "Indicator",
     "IntakeCounter",
     "Observable",
     "ObservableType",

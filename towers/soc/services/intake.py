@@ -29,6 +29,7 @@ from towers.soc.stream import StreamEvent, StreamSettings, event_hash, publisher
 
 Detector = Callable[[list[StreamEvent]], object]
 HitHandler = Callable[[StreamEvent, list[CompiledRule]], None]
+BatchHandler = Callable[[list[StreamEvent]], None]
 
 _local_detector: Detector | None = None
 
@@ -157,7 +158,12 @@ class Evaluation:
 
 
 def events_evaluate(
-    *, engine: Engine, items: Iterable[StreamEvent], on_hits: HitHandler | None = None, worker: str = ""
+    *,
+    engine: Engine,
+    items: Iterable[StreamEvent],
+    on_hits: HitHandler | None = None,
+    on_batch: BatchHandler | None = None,
+    worker: str = "",
 ) -> Evaluation:
     """Evaluate each event not evaluated before, recording it in the transaction of its results (exactly once).
 
@@ -168,13 +174,15 @@ def events_evaluate(
     worker = worker or worker_name()
     for _attempt in range(3):
         try:
-            return _evaluate_once(engine, items, on_hits, worker)
+            return _evaluate_once(engine, items, on_hits, on_batch, worker)
         except IntegrityError:
             continue
-    return _evaluate_once(engine, items, on_hits, worker)
+    return _evaluate_once(engine, items, on_hits, on_batch, worker)
 
 
-def _evaluate_once(engine: Engine, items: list[StreamEvent], on_hits: HitHandler | None, worker: str) -> Evaluation:
+def _evaluate_once(
+    engine: Engine, items: list[StreamEvent], on_hits: HitHandler | None, on_batch: BatchHandler | None, worker: str
+) -> Evaluation:
     outcome = Evaluation()
     with transaction.atomic():
         done = set(
@@ -201,6 +209,9 @@ def _evaluate_once(engine: Engine, items: list[StreamEvent], on_hits: HitHandler
             )
         EvaluatedEvent.objects.bulk_create(rows)
         outcome.evaluated = len(rows)
+        fresh = {row.event_id for row in rows}
+        if on_batch is not None and fresh:
+            on_batch([item for item in items if item.event_id in fresh])
     return outcome
 
 
@@ -220,5 +231,20 @@ def alert_hits(actor: Actor) -> HitHandler:
             rule = cache[key]
             if rule is not None:
                 alert_raise(actor=actor, rule=rule, events=[item.event.fields])
+
+    return handle
+
+
+def intel_hits(actor: Actor) -> BatchHandler:
+    """Match each batch's new events against the threat intelligence of the SOC they came to."""
+    from towers.organisations.models import Organisation
+    from towers.soc.services.intel import intel_alerts
+
+    def handle(items: list[StreamEvent]) -> None:
+        by_organisation: dict[UUID, list[dict[str, Any]]] = {}
+        for item in items:
+            by_organisation.setdefault(item.organisation_id, []).append(dict(item.event.fields))
+        for organisation in Organisation.objects.filter(pk__in=list(by_organisation)):
+            intel_alerts(actor=actor, organisation=organisation, events=by_organisation[organisation.pk])
 
     return handle

@@ -34,6 +34,7 @@ from towers.soc.services.intake import (
     detector_attach,
     events_accept,
     events_evaluate,
+    intel_hits,
     stream_message_quarantine,
     stream_settings,
     worker_name,
@@ -87,7 +88,11 @@ class Command(BaseCommand):
             if stream_settings() is not None:
                 raise CommandError("--rules is for in-process detection; TOWERS_NATS_URL is set, so run `detect`")
             engine = self._engine(options["rules"])
-            detector_attach(lambda items: events_evaluate(engine=engine, items=items, on_hits=alert_hits(actor)))
+            detector_attach(
+                lambda items: events_evaluate(
+                    engine=engine, items=items, on_hits=alert_hits(actor), on_batch=intel_hits(actor)
+                )
+            )
         try:
             if action == "listen":
                 self._listen(actor, organisation, _address(options["udp"]), _address(options["tcp"]))
@@ -184,7 +189,9 @@ class Command(BaseCommand):
 
         def handler(items: list[StreamEvent]) -> None:
             # A fresh alert handler each batch: rules switched off or tuned meanwhile take effect at once.
-            done = events_evaluate(engine=engine, items=items, on_hits=alert_hits(actor), worker=me)
+            done = events_evaluate(
+                engine=engine, items=items, on_hits=alert_hits(actor), on_batch=intel_hits(actor), worker=me
+            )
             totals["evaluated"] += done.evaluated
             totals["skipped"] += done.skipped
             totals["hits"] += done.hits

@@ -6,11 +6,12 @@ user or IP as an observable, or that is about the same CMDB asset; otherwise it 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -49,6 +50,16 @@ def related_case(alert: Alert) -> SecurityCase | None:
     )
 
 
+def _serialise_fingerprint(organisation_id: object, print_: str) -> None:
+    """Two detection workers raising the same new alert at once must make one alert, not two: on PostgreSQL a
+    transaction-scoped advisory lock per fingerprint orders them (the row lock below only covers an alert that
+    already exists). SQLite runs one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"{organisation_id}:{print_}".encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def alert_raise(
     *,
     actor: Actor,
@@ -66,6 +77,7 @@ def alert_raise(
     host, user, ip = entity(matched[0])
     print_ = fingerprint(rule.rule_id, host, user, ip)
     with transaction.atomic():
+        _serialise_fingerprint(rule.organisation_id, print_)
         suppression = next(
             (
                 s

@@ -173,3 +173,42 @@ def test_the_alert_list_takes_a_constant_number_of_queries(soc, django_assert_nu
     with django_assert_num_queries(1):
         rows = [(a.rule.rule_id, a.ci, a.case and a.case.reference) for a in selectors.alert_list(actor=actor)]
     assert len(rows) == 23
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_raising_the_same_new_alert_at_once_make_one_alert(estate):
+    """The race two detection workers run on a new fingerprint: on PostgreSQL both could create it otherwise."""
+    import threading
+
+    from django.db import connection as main_connection
+
+    from towers.core.actor import Actor
+    from towers.soc.models import Alert
+    from towers.soc.services.alerts import alert_raise
+    from towers.soc.tests.factories import detection_rule, sysmon_event
+
+    rule = detection_rule(estate.integrator)
+    event = sysmon_event()
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        from django.db import connection
+
+        try:
+            start.wait()
+            alert_raise(actor=Actor.system("detector"), rule=rule, events=[event])
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    alert = Alert.objects.get(organisation=estate.integrator)
+    assert alert.count == 2
+    main_connection.close()

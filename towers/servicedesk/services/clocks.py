@@ -22,11 +22,12 @@ from towers.contracts.calendars import business_calendar_versions
 from towers.contracts.models import Metric, ServiceLevel, ServiceLevelKind
 from towers.core import events
 from towers.core.actor import Actor
-from towers.servicedesk.models import DeskSettings, HandOff, Ticket, TicketClock, TicketEvent
+from towers.servicedesk.models import DeskSettings, HandOff, PendingReason, Ticket, TicketClock, TicketEvent
 from towers.sla import clock
 from towers.sla.clock import EventKind, TimelineEvent
 
-PENDING_STATES = ("pending_requester", "pending_supplier", "pending_change", "pending_approval")
+# The states a pending ticket shows the engine (see timeline.clock_state): "pending" and why.
+PENDING_STATES = tuple(f"pending_{reason}" for reason in PendingReason.values)
 RESPONSE_STATES = frozenset({"in_progress", *PENDING_STATES})
 WARN_AT = (0.5, 0.75, 0.9)
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -41,7 +42,6 @@ class Family:
     levels: dict[str, ServiceLevel]
     kind: str
     metric: str
-    provider_id: object
 
     def level_for(self, priority: str) -> ServiceLevel:
         return self.levels.get(priority) or self.levels.get("") or next(iter(self.levels.values()))
@@ -93,7 +93,7 @@ def _family(levels: Sequence[ServiceLevel], *, holder: bool) -> Family:
         holder_organisation=str(first.provider_id) if holder else None,
         warn_at=WARN_AT,
     )
-    family = Family(spec, {lv.priority: lv for lv in levels}, first.kind, first.metric, first.provider_id)
+    family = Family(spec, {lv.priority: lv for lv in levels}, first.kind, first.metric)
     _spec_cache[(*key, holder)] = (time.monotonic(), family)
     return family
 

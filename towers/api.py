@@ -17,6 +17,8 @@ from towers.servicedesk.api_requests import router as requests_router
 from towers.sla.api import router as sla_router
 from towers.soc.api import router as soc_router
 from towers.soc.api_intake import router as soc_intake_router
+from towers.soc.api_intel import router as soc_intel_router
+from towers.soc.api_rules import router as soc_rules_router
 
 api = NinjaAPI(
     title="Towers API",
@@ -46,3 +48,5 @@ api.add_router("", changes_router)
 api.add_router("", knowledge_router)
 api.add_router("", soc_router)
 api.add_router("", soc_intake_router)
+api.add_router("", soc_rules_router)
+api.add_router("", soc_intel_router)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from towers.soc import views, views_attack
+from towers.soc import urls_intel, urls_rules, views, views_attack
 
 urlpatterns = [
     path("alerts/", views.alert_queue, name="soc_alert_queue"),
@@ -14,4 +14,6 @@ urlpatterns = [
         path(f"security-cases/<uuid:pk>/{step}/", views.case_step, {"step": step}, name=f"soc_case_{step}")
         for step in views.STEP_FORMS
     ],
+    *urls_rules.urlpatterns,
+    *urls_intel.urlpatterns,
 ]

@@ -1,6 +1,7 @@
-from towers.soc.models.alerts import Alert, AlertStatus, DetectionRule, Severity, Suppression
+from towers.soc.models.alerts import Alert, AlertStatus, DetectionRule, RuleKind, Severity, Suppression
 from towers.soc.models.cases import (
     OPEN_CASE_STATUSES,
+    CaseClock,
     CaseEvent,
     CaseNote,
     CaseStatus,
@@ -11,6 +12,7 @@ from towers.soc.models.cases import (
     SecurityCase,
     Tlp,
 )
+from towers.soc.models.correlations import CorrelationMatch
 from towers.soc.models.intake import EvaluatedEvent, IntakeCounter, QuarantinedEvent
 from towers.soc.models.intel import Indicator
 
@@ -18,10 +20,12 @@ __all__ = [
     "OPEN_CASE_STATUSES",
     "Alert",
     "AlertStatus",
+    "CaseClock",
     "CaseEvent",
     "CaseNote",
     "CaseStatus",
     "CaseTask",
+    "CorrelationMatch",
     "DetectionRule",
     "EvaluatedEvent",
     "Indicator",
@@ -30,6 +34,7 @@ __all__ = [
     "ObservableType",
     "Pap",
     "QuarantinedEvent",
+    "RuleKind",
     "SecurityCase",
     "Severity",
     "Suppression",

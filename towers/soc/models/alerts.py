@@ -16,6 +16,11 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+class RuleKind(models.TextChoices):
+    DETECTION = "detection", "Detection"
+    CORRELATION = "correlation", "Correlation"
+
+
 class DetectionRule(TowersModel):
     """A Sigma rule as one SOC runs it: on or off, with its exceptions (event filters that tune out noise)."""
 
@@ -24,6 +29,7 @@ class DetectionRule(TowersModel):
     title = models.CharField(max_length=300)
     level = models.CharField(max_length=15, choices=Severity.choices, default=Severity.MEDIUM)
     tags = models.JSONField(default=list, blank=True)
+    kind = models.CharField(max_length=12, choices=RuleKind.choices, default=RuleKind.DETECTION)
     enabled = models.BooleanField(default=True)
     source_path = models.CharField(max_length=500, blank=True)
     custom_text = models.TextField(blank=True, help_text="The YAML of a rule written in Towers.")

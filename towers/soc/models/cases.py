@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from towers.cmdb.models import ConfigurationItem
+from towers.contracts.models import ServiceLevel
 from towers.core.models import TowersModel
 from towers.organisations.models import Organisation, Person
 from towers.soc.models.alerts import Severity
@@ -130,3 +131,30 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseClock(models.Model):
+    """One service level's clock on one security case (respond or resolve, target by the case's severity)."""
+
+    id = models.BigAutoField(primary_key=True)
+    case = models.ForeignKey(SecurityCase, on_delete=models.CASCADE, related_name="clocks")
+    service_level = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    metric = models.CharField(max_length=15)
+    state = models.CharField(max_length=12)
+    target_seconds = models.FloatField(null=True, blank=True)
+    elapsed_seconds = models.FloatField(default=0)
+    percent = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    breached = models.BooleanField(default=False)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    warned = models.PositiveSmallIntegerField(default=0, help_text="The highest warning sent: 50, 75, 90, 100.")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "metric", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "service_level"], name="one_clock_per_case_level")]
+        indexes = [models.Index(fields=["state", "due_at"], name="case_clock_due")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.percent}%"

@@ -1,0 +1,5 @@
+"""Pages of the SOC's threat intelligence."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

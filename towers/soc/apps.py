@@ -7,4 +7,4 @@ class SocConfig(AppConfig):
     verbose_name = "Security operations"
 
     def ready(self) -> None:
-        from towers.soc import handlers, policies, policies_intake  # noqa: F401  (register)
+        from towers.soc import handlers, policies, policies_intake, tasks  # noqa: F401  (register)

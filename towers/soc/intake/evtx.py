@@ -7,6 +7,8 @@ fields flat: `EventID`, `Channel`, `Computer`, `Provider_Name`, and EventData na
 from __future__ import annotations
 
 import json
+import os
+import struct
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,11 @@ from towers.soc.intake.event import Event, Quarantined, Result
 ATTRIBUTES = "#attributes"
 TEXT = "#text"
 MAX_CONSECUTIVE_ERRORS = 100  # a file that fails this often in a row is not going to recover
+FILE_MAGIC = b"ElfFile\x00"
+CHUNK_MAGIC = b"ElfChnk\x00"
+FILE_HEADER_SIZE = 4096
+CHUNK_SIZE = 65536
+CHUNK_HEADER_SIZE = 128
 
 
 def flatten_record(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,7 +66,11 @@ def _leaves(node: Mapping[str, Any], fields: dict[str, Any]) -> None:
 
 
 def iter_evtx(path: Path | str, *, received_at: datetime | None = None) -> Iterator[Result]:
-    """Every record of an EVTX file; records the parser rejects are quarantined with their record number."""
+    """Every record of an EVTX file; records the parser rejects are quarantined with their record number.
+
+    The parser skips a truncated last chunk and the rest of a chunk after a damaged record header without a
+    word, so the chunk headers' record counts are checked afterwards and any shortfall is quarantined too.
+    """
     from evtx import PyEvtxParser  # imported here: the Rust extension is only needed when EVTX files arrive
 
     received_at = received_at or datetime.now(UTC)
@@ -70,23 +81,77 @@ def iter_evtx(path: Path | str, *, received_at: datetime | None = None) -> Itera
         return
     errors = 0
     position = 0
+    accounted = 0
     while True:
         position += 1
         try:
             record = next(records)
         except StopIteration:
-            return
-        except RuntimeError as exc:
+            break
+        except (OSError, RuntimeError) as exc:
             yield Quarantined(f"EVTX record rejected: {exc}", str(path), "evtx", position)
             errors += 1
+            if str(exc).startswith("Failed to parse record"):
+                accounted += 1  # one record, reported; a chunk error's records are counted by _shortfall
             if errors >= MAX_CONSECUTIVE_ERRORS:
-                return
+                break
             continue
         errors = 0
+        accounted += 1
         if not isinstance(record, Mapping):
             yield Quarantined("EVTX parser yielded no record", str(path), "evtx", position)
             continue
         yield parse_record(record, received_at=received_at)
+    yield from _shortfall(Path(path), accounted)
+
+
+def chunk_census(path: Path) -> tuple[int, int, str | None]:
+    """(records the chunk headers announce, chunks found, why the file looks incomplete or None).
+
+    Reads only the file header and each chunk's header. Chunks without the chunk signature (unused
+    space in a preallocated log) announce nothing.
+    """
+    announced = found = 0
+    truncated = None
+    with path.open("rb") as handle:
+        header = handle.read(FILE_HEADER_SIZE)
+        if len(header) < FILE_HEADER_SIZE or not header.startswith(FILE_MAGIC):
+            return 0, 0, None
+        (declared,) = struct.unpack_from("<H", header, 42)
+        size = os.fstat(handle.fileno()).st_size
+        whole, tail = divmod(size - FILE_HEADER_SIZE, CHUNK_SIZE)
+        if tail:
+            truncated = f"last chunk cut short at {tail} of {CHUNK_SIZE} bytes"
+        for index in range(whole):
+            handle.seek(FILE_HEADER_SIZE + index * CHUNK_SIZE)
+            chunk_header = handle.read(CHUNK_HEADER_SIZE)
+            if chunk_header.startswith(CHUNK_MAGIC):
+                found += 1
+                first, last = struct.unpack_from("<QQ", chunk_header, 24)  # first and last event record identifiers
+                if last >= first:
+                    announced += last - first + 1
+    if truncated is None and declared > found:
+        # A dirty log's header may lag behind its chunks, never run ahead of them.
+        truncated = f"file header declares {declared} chunks, {found} found"
+    return announced, found, truncated
+
+
+def _shortfall(path: Path, accounted: int) -> Iterator[Quarantined]:
+    try:
+        announced, _found, truncated = chunk_census(path)
+    except OSError as exc:
+        yield Quarantined(f"EVTX file could not be re-read to count its records: {exc}", str(path), "evtx")
+        return
+    if truncated is not None:
+        yield Quarantined(f"EVTX file incomplete: {truncated}", str(path), "evtx")
+    if announced > accounted:
+        missing = announced - accounted
+        yield Quarantined(
+            f"EVTX records unreadable: chunk headers announce {announced} records, {accounted} were read "
+            f"({missing} lost to a damaged record header or chunk)",
+            str(path),
+            "evtx",
+        )
 
 
 def parse_record(record: Mapping[str, Any], *, received_at: datetime) -> Result:

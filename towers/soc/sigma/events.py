@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from towers.soc.sigma.logsource import (
+    PROCESS_CREATION_EVENT_IDS,
+    PROCESS_CREATION_FROM_4688,
+    SECURITY,
+    WELL_KNOWN_ACCOUNTS,
+    WELL_KNOWN_LOGONS,
+)
+
 Scalar = str | int | float | bool
 
 
@@ -115,7 +123,80 @@ def prepare(flat: dict[str, Any]) -> PreparedEvent:
             as_text = _as_text(value)
             text[key] = as_text
             lower[key] = as_text.lower()
-    return PreparedEvent(raw=raw, text=text, lower=lower)
+    event = PreparedEvent(raw=raw, text=text, lower=lower)
+    # Tuple membership compares with ==, so an odd EventID (a list) costs nothing and raises nothing.
+    if raw.get("eventid") in PROCESS_CREATION_EVENT_IDS and lower.get("channel") == SECURITY:
+        _add_process_creation_names(event)
+    return event
+
+
+def _set(event: PreparedEvent, key: str, value: Any) -> None:
+    event.raw[key] = value
+    as_text = _as_text(value)
+    event.text[key] = as_text
+    event.lower[key] = as_text.lower()
+
+
+def _pid(value: Any) -> int | None:
+    """4688 writes process IDs in hex (``0x1a2c``); a collector may already have made them decimal."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value, 16) if value[:2].lower() == "0x" else int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _account(event: PreparedEvent, side: str) -> str | None:
+    """``DOMAIN\\user`` of 4688's Subject (creator) or Target (new process) account; None when not given.
+
+    The service accounts are known by their fixed logon session or SID, as 4688 names them after the machine.
+    """
+    logon = event.lower.get(f"{side}logonid")
+    if isinstance(logon, str) and logon in WELL_KNOWN_LOGONS:
+        return WELL_KNOWN_LOGONS[logon]
+    sid = event.lower.get(f"{side}usersid")
+    if isinstance(sid, str) and sid in WELL_KNOWN_ACCOUNTS:
+        return WELL_KNOWN_ACCOUNTS[sid]
+    name = event.text.get(f"{side}username")
+    if not isinstance(name, str) or name in ("", "-"):
+        return None  # the Target account is left empty when the new process runs as its creator
+    domain = event.text.get(f"{side}domainname")
+    return f"{domain}\\{name}" if isinstance(domain, str) and domain not in ("", "-") else name
+
+
+def _add_process_creation_names(event: PreparedEvent) -> None:
+    """Sysmon EventID 1's names for a Security 4688 event, beside (never over) its own, except ProcessId.
+
+    4688's ProcessId is the creator's; Sysmon's is the new process's, and rules mean Sysmon's. So ProcessId
+    becomes NewProcessId and the creator's moves to ParentProcessId, both as integers. User and LogonId are
+    the new process's: 4688's Target account when Windows filled it in, else the Subject (creator). Checked
+    against Sysmon on the Mordor captures that log both (329 processes): User, LogonId, Image, ProcessId agree
+    on every process where 4688 has the value (pySigma's audit pipeline takes SubjectLogonId, wrong for 76).
+    """
+    raw, text, lower = event.raw, event.text, event.lower
+    for sysmon, security in PROCESS_CREATION_FROM_4688:
+        if security in raw and sysmon not in raw:
+            raw[sysmon] = raw[security]
+            if security in text:
+                text[sysmon], lower[sysmon] = text[security], lower[security]
+    if "user" not in raw:
+        user = _account(event, "target") or _account(event, "subject")
+        if user is not None:
+            _set(event, "user", user)
+    if "logonid" not in raw:
+        target = lower.get("targetlogonid")
+        source = "targetlogonid" if isinstance(target, str) and target not in ("0x0", "-") else "subjectlogonid"
+        if raw.get(source) is not None:
+            _set(event, "logonid", raw[source])
+    parent = _pid(raw.get("processid"))
+    child = _pid(raw.get("newprocessid"))
+    if parent is not None and "parentprocessid" not in raw:
+        _set(event, "parentprocessid", parent)
+    if child is not None:
+        _set(event, "processid", child)
 
 
 def iter_json_objects(text: str) -> Iterator[dict[str, Any]]:

@@ -56,6 +56,31 @@ CATEGORIES: dict[str, tuple[tuple[str, frozenset[int]], ...]] = {
     "ps_classic_script": ((PS_CLASSIC, frozenset({800})),),
 }
 
+# Security auditing's 4688 carries the facts of Sysmon's process creation under other names; process_creation
+# rules are written with Sysmon's, so 4688 events are matched under both (events.prepare). pySigma's
+# windows_audit_pipeline renames Image and ParentImage (CommandLine is CommandLine in both); SigmaHQ's rules
+# list MandatoryLabel's SIDs (S-1-16-12288) among their IntegrityLevel values. User, LogonId and the process
+# IDs need more than a rename (events._add_process_creation_names). Lower-cased: PreparedEvent's keys are.
+PROCESS_CREATION_EVENT_IDS = (4688, "4688")
+PROCESS_CREATION_FROM_4688: tuple[tuple[str, str], ...] = (
+    ("image", "newprocessname"),
+    ("parentimage", "parentprocessname"),
+    ("integritylevel", "mandatorylabel"),
+)
+# 4688 names the local system accounts after the machine (THESHIRE\WS5$) where Sysmon's User says NT AUTHORITY.
+WELL_KNOWN_ACCOUNTS = {
+    "s-1-5-18": "NT AUTHORITY\\SYSTEM",
+    "s-1-5-19": "NT AUTHORITY\\LOCAL SERVICE",
+    "s-1-5-20": "NT AUTHORITY\\NETWORK SERVICE",
+}
+# The service accounts' fixed logon session IDs (winnt.h SYSTEM_LUID, NETWORKSERVICE_LUID, LOCALSERVICE_LUID):
+# a 4688 Target account can carry the machine's name with the logon session of NETWORK SERVICE.
+WELL_KNOWN_LOGONS = {
+    "0x3e7": "NT AUTHORITY\\SYSTEM",
+    "0x3e4": "NT AUTHORITY\\NETWORK SERVICE",
+    "0x3e5": "NT AUTHORITY\\LOCAL SERVICE",
+}
+
 # service → channels (lower-cased, as Windows spells them).
 SERVICES: dict[str, tuple[str, ...]] = {
     "security": (SECURITY,),

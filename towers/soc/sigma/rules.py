@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
@@ -63,8 +64,11 @@ def compile_text(
     """Parse one YAML document set and add its rules (or failures) to the report."""
     try:
         collection = SigmaCollection.from_yaml(text, collect_errors=True)
-    except (SigmaError, ValueError) as error:
+    except (SigmaError, ValueError, yaml.YAMLError) as error:
         report.failures.append((origin, f"parse: {error}"))
+        return
+    except (AttributeError, TypeError):  # pySigma assumes each YAML document is a mapping
+        report.failures.append((origin, "parse: a rule must be a YAML mapping (title:, logsource:, detection: …)"))
         return
     if not collection.rules:
         # Errors of parsed rules are reported per rule below; these are whole-file ones.

@@ -2,7 +2,6 @@
 
 import json
 import zipfile
-from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
@@ -10,10 +9,9 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from towers.soc import hunt as hunt_module
 from towers.soc.hunt import attack_tags
-from towers.soc.intake.event import Event
 from towers.soc.sigma.rules import CompileReport, compile_text
+from towers.soc.tests.evtx_writer import EvtxRecord, write_evtx
 
 WHOAMI_RULE = """
 title: Whoami Run
@@ -132,24 +130,25 @@ REG_DUMP_RULE = settings.TOWERS_SHARED_DATA / "sigma" / "rules" / "windows" / "p
 
 @pytest.mark.skipif(not MORDOR.exists() or not REG_DUMP_RULE.exists(), reason="shared data not present")
 def test_hunt_over_a_mordor_capture_finds_the_reg_save_of_the_sam_hive(tmp_path):
+    """Seen twice: by Sysmon (EventID 1) and by Security auditing (4688, read as process creation)."""
     rule = REG_DUMP_RULE / "proc_creation_win_reg_dumping_sensitive_hives.yml"
     hits, _ = _hunt(str(MORDOR), "--rules", str(rule))
     assert [(h["rule_id"], h["record"], h["host"], h["timestamp"]) for h in hits] == [
-        ("fd877b94-9bb5-4191-bb25-d79cbd93c167", 227, "WORKSTATION5.theshire.local", "2020-09-22T08:28:41.547Z")
+        ("fd877b94-9bb5-4191-bb25-d79cbd93c167", 227, "WORKSTATION5.theshire.local", "2020-09-22T08:28:41.547Z"),
+        ("fd877b94-9bb5-4191-bb25-d79cbd93c167", 251, "WORKSTATION5.theshire.local", "2020-09-22T08:28:42.564Z"),
     ]
     assert hits[0]["techniques"] == ["T1003.002", "T1003.004", "T1003.005"]
 
 
-def test_hunt_numbers_evtx_hits_by_event_record_id_and_quarantines_a_broken_evtx(tmp_path, rules, monkeypatch):
+def test_hunt_numbers_evtx_hits_by_event_record_id_and_quarantines_a_broken_evtx(tmp_path, rules):
     broken = tmp_path / "broken.evtx"
     broken.write_bytes(b"not an evtx file")
     _, err = _hunt(str(broken), "--rules", str(rules))
     assert "1 quarantined" in err and "broken.evtx" in err
 
-    fields = {"Channel": SYSMON, "EventID": 1, "Image": "c:\\whoami.exe", "Computer": "dc1", "EventRecordID": 4242}
-    received = datetime(2026, 1, 1, tzinfo=UTC)
-    monkeypatch.setattr(hunt_module, "iter_evtx", lambda _path: iter([Event(fields, "evtx", received, "")]))
-    hits, _ = _hunt(str(broken), "--rules", str(rules))
+    whoami = {"Image": "c:\\whoami.exe"}
+    written = write_evtx(tmp_path / "sysmon.evtx", [EvtxRecord(1, SYSMON, computer="dc1", record_id=4242, data=whoami)])
+    hits, _ = _hunt(str(written), "--rules", str(rules))
     assert [(h["title"], h["record"], h["host"]) for h in hits] == [("Whoami Run", 4242, "dc1")]
 
 

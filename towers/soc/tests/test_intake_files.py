@@ -11,6 +11,7 @@ from towers.soc.intake.event import Event, Quarantined, Tally, flatten
 from towers.soc.intake.evtx import flatten_record, iter_evtx, parse_record
 from towers.soc.intake.http import MAX_BATCH, parse_batch
 from towers.soc.intake.jsonl import MAX_LINE, iter_jsonl
+from towers.soc.tests.evtx_writer import EvtxRecord, write_evtx
 
 RECEIVED = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -161,11 +162,15 @@ def test_evtx_file_that_is_not_evtx_is_quarantined(tmp_path):
     assert isinstance(result, Quarantined) and "not a readable EVTX file" in result.reason
 
 
-def test_evtx_sample_files_parse_without_quarantine():
+def test_evtx_sample_files_parse_without_quarantine(tmp_path):
     samples = sorted((settings.TOWERS_SHARED_DATA / "events" / "evtx").glob("*.evtx"))
     if not samples:
-        # evtx 0.14.0 ships wheels only (no sdist with its test samples) and GitHub is unreachable from here.
-        pytest.skip("no EVTX samples in TOWERS_SHARED_DATA/events/evtx; record flattening is tested on evtx_dump JSON")
+        # No real EVTX files here (evtx 0.14.0 ships wheels only, GitHub is unreachable): a written one stands in.
+        written = [
+            EvtxRecord(event_id=4688, channel="Security", provider="Microsoft-Windows-Security-Auditing"),
+            EvtxRecord(event_id=1, channel="Microsoft-Windows-Sysmon/Operational", data={"Image": "C:\\x.exe"}),
+        ]
+        samples = [write_evtx(tmp_path / "written.evtx", written)]
     results = list(iter_evtx(samples[0]))
     events = [r for r in results if isinstance(r, Event)]
     assert events and len(events) == len(results)

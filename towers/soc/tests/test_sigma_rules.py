@@ -8,7 +8,7 @@ import yaml
 from django.conf import settings
 
 from towers.soc.sigma.events import prepare, read_events
-from towers.soc.sigma.rules import CompileReport, index_rule_ids, load_rule, load_rules
+from towers.soc.sigma.rules import CompileReport, compile_text, index_rule_ids, load_rule, load_rules
 
 RULE_DIRS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
 
@@ -92,3 +92,14 @@ def test_regression_case_yields_its_expected_match_count(
         assert matched >= 1
     else:
         assert matched == case["match_count"], f"{matched} of {len(events)} events matched"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("title: [unclosed", "parse: while parsing"), ("- a\n- b\n", "must be a YAML mapping"), ("words", "YAML mapping")],
+)
+def test_a_file_that_is_not_a_rule_is_a_failure_with_its_reason_not_a_crash(text, reason):
+    report = CompileReport()
+    compile_text(text, report, origin="bad.yml")
+    assert report.rules == [] and len(report.failures) == 1
+    assert report.failures[0][0] == "bad.yml" and reason in report.failures[0][1]

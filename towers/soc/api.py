@@ -3,13 +3,13 @@
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
-from ninja import Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from towers.core.api import Page
+from towers.core.api import Page, expected_version, set_etag
 from towers.core.errors import ValidationFailed
-from towers.organisations.selectors import team_get
+from towers.organisations.selectors import person_get, team_get
 from towers.servicedesk.api_support import Mapped
 from towers.soc import selectors
 from towers.soc.models import Alert, SecurityCase
@@ -26,16 +26,12 @@ from towers.soc.schemas import (
     SocNoteOut,
     SocObservableIn,
     SocObservableOut,
-    SocRuleExceptionIn,
-    SocRuleOut,
-    SocSuppressionIn,
-    SocSuppressionOut,
     SocTaskIn,
     SocTaskOut,
+    SocTaskPatch,
 )
 from towers.soc.services import alerts as alert_services
 from towers.soc.services import cases as case_services
-from towers.soc.services import rules as rule_services
 
 router = Router(tags=["SOC"])
 
@@ -57,7 +53,11 @@ def _alert_out(alert: Alert) -> dict[str, Any]:
 def _case_out(case: SecurityCase) -> dict[str, Any]:
     fields = ("id", "reference", "title", "severity", "status", "tlp", "pap")
     times = ("opened_at", "detected_at", "acknowledged_at", "resolved_at")
-    return {name: getattr(case, name) for name in (*fields, *times)} | {"ci": case.ci_id, "incident": case.incident_id}
+    return {name: getattr(case, name) for name in (*fields, *times)} | {
+        "ci": case.ci_id,
+        "incident": case.incident_id,
+        "clocks": list(case.clocks.all()),  # prefetched by the selectors
+    }
 
 
 def _seconds(span: Any) -> float | None:
@@ -88,10 +88,24 @@ def _case_full(request: HttpRequest, id: UUID) -> dict[str, Any]:
 @router.get("/alerts", response=list[SocAlertOut], summary="The alert queue, most recent first")
 @paginate(Page)
 def alert_list(
-    request: HttpRequest, status: str = "", severity: str = "", rule: str = "", host: str = "", open_only: bool = False
+    request: HttpRequest,
+    status: str = "",
+    severity: str = "",
+    rule: str = "",
+    host: str = "",
+    open_only: bool = False,
+    technique: str = Query("", description="An ATT&CK technique; T1059 also finds its sub-techniques (T1059.001)."),
+    tactic: str = Query("", description="An ATT&CK tactic, e.g. execution or defense-evasion."),
 ) -> Any:
     qs = selectors.alert_list(
-        actor=_actor(request), status=status, severity=severity, rule=rule, host=host, open_only=open_only
+        actor=_actor(request),
+        status=status,
+        severity=severity,
+        rule=rule,
+        host=host,
+        open_only=open_only,
+        technique=technique,
+        tactic=tactic,
     )
     return Mapped(qs, _alert_out)
 
@@ -142,6 +156,18 @@ def case_task_add(request: HttpRequest, id: UUID, body: SocTaskIn) -> Any:
     return Status(201, case_services.case_add_task(actor=actor, case=case, title=body.title))
 
 
+@router.patch("/security-cases/{id}/tasks/{task_id}", response=SocTaskOut, summary="Mark done, reopen or assign")
+def case_task_update(request: HttpRequest, response: HttpResponse, id: UUID, task_id: UUID, body: SocTaskPatch) -> Any:
+    actor = _actor(request)
+    task = selectors.case_task_get(actor=actor, case=selectors.case_get(actor=actor, id=id), id=task_id)
+    assignee = person_get(actor=actor, id=body.assignee) if body.assignee else None
+    task = case_services.case_task_update(
+        actor=actor, task=task, done=body.done, assignee=assignee, expected_version=expected_version(request)
+    )
+    set_etag(response, task)
+    return task
+
+
 @router.post("/security-cases/{id}/notes", response={201: SocNoteOut})
 def case_note_add(request: HttpRequest, id: UUID, body: SocNoteIn) -> Any:
     actor = _actor(request)
@@ -170,40 +196,3 @@ def case_hand_off(request: HttpRequest, id: UUID, body: SocHandOffIn) -> Any:
     team = team_get(actor=actor, id=body.team) if body.team else None
     case_services.case_hand_off(actor=actor, case=case, team=team, note=body.note)
     return _case_full(request, id)
-
-
-@router.get("/detection-rules", response=list[SocRuleOut], summary="Detection rules and their tuning")
-@paginate(Page)
-def rule_list(request: HttpRequest, enabled: bool | None = None, search: str = "") -> Any:
-    return selectors.rule_list(actor=_actor(request), enabled=enabled, search=search)
-
-
-@router.get("/detection-rules/{id}", response=SocRuleOut)
-def rule_get(request: HttpRequest, id: UUID) -> Any:
-    return selectors.rule_get(actor=_actor(request), id=id)
-
-
-@router.post("/detection-rules/{id}/enable", response=SocRuleOut)
-def rule_enable(request: HttpRequest, id: UUID) -> Any:
-    actor = _actor(request)
-    return rule_services.rule_enable(actor=actor, rule=selectors.rule_get(actor=actor, id=id))
-
-
-@router.post("/detection-rules/{id}/disable", response=SocRuleOut)
-def rule_disable(request: HttpRequest, id: UUID) -> Any:
-    actor = _actor(request)
-    return rule_services.rule_disable(actor=actor, rule=selectors.rule_get(actor=actor, id=id))
-
-
-@router.post("/detection-rules/{id}/exceptions", response=SocRuleOut, summary="Tune out events (audited)")
-def rule_exception_add(request: HttpRequest, id: UUID, body: SocRuleExceptionIn) -> Any:
-    actor = _actor(request)
-    rule = selectors.rule_get(actor=actor, id=id)
-    return rule_services.rule_exception_add(actor=actor, rule=rule, **body.dict())
-
-
-@router.post("/detection-rules/{id}/suppressions", response={201: SocSuppressionOut})
-def rule_suppression_add(request: HttpRequest, id: UUID, body: SocSuppressionIn) -> Any:
-    actor = _actor(request)
-    rule = selectors.rule_get(actor=actor, id=id)
-    return Status(201, rule_services.suppression_create(actor=actor, rule=rule, **body.dict()))

@@ -10,6 +10,7 @@ from towers.core import permissions
 from towers.core.roles import Role
 from towers.soc.models import (
     Alert,
+    CaseClock,
     CaseEvent,
     CaseNote,
     CaseTask,
@@ -23,7 +24,7 @@ from towers.soc.models import (
 for model in (DetectionRule, Alert, Suppression, SecurityCase):
     permissions.register(model, parties=["organisation"], owner="organisation")
 permissions.register(Indicator, parties=["organisation"], owner="organisation")
-for child in (CaseTask, Observable, CaseNote, CaseEvent):
+for child in (CaseTask, Observable, CaseNote, CaseEvent, CaseClock):
     permissions.register(child, parties=["case__organisation"], owner="case.organisation")
 
 permissions.define_action("soc.triage", roles=[Role.SOC_ANALYST, Role.TEAM_LEAD, Role.ADMINISTRATOR])

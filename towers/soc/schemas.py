@@ -48,6 +48,19 @@ class SocCaseIn(Schema):
     title: str = Field("", max_length=300)
 
 
+class SocClockOut(Schema):
+    name: str
+    metric: str
+    state: str = Field(..., description="running, paused, stopped or not_started")
+    target_seconds: float | None
+    elapsed_seconds: float
+    percent: int
+    due_at: datetime | None
+    breached: bool
+    stopped_at: datetime | None
+    computed_at: datetime
+
+
 class SocCaseOut(Schema):
     id: UUID
     reference: str
@@ -62,16 +75,23 @@ class SocCaseOut(Schema):
     resolved_at: datetime | None
     ci: UUID | None
     incident: UUID | None
+    clocks: list[SocClockOut]
 
 
 class SocTaskIn(Schema):
     title: str = Field(..., min_length=1, max_length=300)
 
 
+class SocTaskPatch(Schema):
+    done: bool | None = Field(None, description="True marks the task done, false reopens it.")
+    assignee: UUID | None = Field(None, description="A person of the case's SOC.")
+
+
 class SocTaskOut(Schema):
     id: UUID
     title: str
     done: bool
+    assignee: UUID | None = Field(None, alias="assignee_id")
 
 
 class SocNoteIn(Schema):

@@ -14,6 +14,15 @@ urlpatterns = [
         path(f"security-cases/<uuid:pk>/{step}/", views.case_step, {"step": step}, name=f"soc_case_{step}")
         for step in views.STEP_FORMS
     ],
+    *[
+        path(
+            f"security-cases/<uuid:pk>/tasks/<uuid:task_pk>/{change}/",
+            views.case_task_change,
+            {"change": change},
+            name=f"soc_case_task_{change}",
+        )
+        for change in views.TASK_CHANGES
+    ],
     *urls_rules.urlpatterns,
     *urls_intel.urlpatterns,
 ]

@@ -16,14 +16,17 @@ from django.views.decorators.http import require_POST
 
 from towers.core.actor import Actor
 from towers.core.errors import Forbidden, NotFound, ValidationFailed
-from towers.organisations.selectors import team_get
+from towers.organisations.selectors import person_get, team_get
 from towers.organisations.views.common import paginate, request_actor, ui_view
 from towers.soc import selectors
 from towers.soc.models import AlertStatus, CaseStatus, ObservableType, Pap, SecurityCase, Severity, Tlp
+from towers.soc.selectors_attack import TACTIC_ORDER
 from towers.soc.services import alerts as alert_services
 from towers.soc.services import cases as case_services
+from towers.soc.views_steps import form_problems, problems, run_step
 
 SEVERITY_CLASS = {"critical": "priority-p1", "high": "priority-p2", "medium": "priority-p3", "low": "", "": ""}
+ANY_STATUS = "any"  # the queue shows open alerts unless asked for one status or for any
 BULK_ACTIONS = {"acknowledge", "suppress", "close", "case"}
 
 
@@ -63,18 +66,25 @@ STEP_FORMS: dict[str, type[forms.Form]] = {
 @ui_view
 def alert_queue(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
-    status, severity = request.GET.get("status", ""), request.GET.get("severity", "")
-    alerts = selectors.alert_list(actor=actor, status=status, severity=severity, open_only=not status)
+    filters = {name: request.GET.get(name, "").strip() for name in ("status", "severity", "technique", "tactic")}
+    status = 200
+    try:
+        wanted = {**filters, "status": "" if filters["status"] == ANY_STATUS else filters["status"]}
+        alerts = selectors.alert_list(actor=actor, open_only=not filters["status"], **wanted)
+    except ValidationFailed as exc:
+        messages.error(request, problems(exc))
+        alerts, status = selectors.alert_list(actor=actor).none(), 400
     page = paginate(request, alerts)
     for alert in page:
         alert.severity_class = SEVERITY_CLASS.get(alert.severity, "")
     context = {
         "page": page,
-        "filters": {"status": status, "severity": severity},
+        "filters": filters,
         "statuses": AlertStatus.choices,
         "severities": Severity.choices,
+        "tactics": TACTIC_ORDER,
     }
-    return render(request, "soc/alerts.html", context)
+    return render(request, "soc/alerts.html", context, status=status)
 
 
 def _hours(value: str) -> int:
@@ -110,22 +120,21 @@ def alert_bulk(request: HttpRequest) -> HttpResponse:
         else:
             alert_services.alerts_close(actor=actor, alerts=alerts)
     except (ValidationFailed, Forbidden) as exc:
-        messages.error(request, str(exc) if isinstance(exc, Forbidden) else _problems(exc))
+        messages.error(request, str(exc) if isinstance(exc, Forbidden) else problems(exc))
         return redirect("soc_alert_queue")
     messages.success(request, f"{len(alerts)} alert(s): {action} done.")
     return redirect("soc_alert_queue")
-
-
-def _problems(exc: ValidationFailed) -> str:
-    return "; ".join(f"{name}: {', '.join(problems)}" for name, problems in exc.fields.items()) or exc.message
 
 
 @ui_view
 def case_list(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     status = request.GET.get("status", "")
+    page = paginate(request, selectors.case_list(actor=actor, status=status))
+    for case in page:
+        case.nearest_clock = selectors.nearest_due(case)
     context = {
-        "page": paginate(request, selectors.case_list(actor=actor, status=status)),
+        "page": page,
         "averages": selectors.case_metrics_average(actor=actor),
         "filters": {"status": status},
         "statuses": CaseStatus.choices,
@@ -138,6 +147,7 @@ def _detail_page(request: HttpRequest, case: SecurityCase, status: int = 200) ->
     context = {
         "case": case,
         **selectors.case_detail(actor=actor, case=case),
+        "people": list(selectors.case_people(actor=actor, case=case)),
         "forms": {name.replace("-", "_"): form(auto_id=f"{name}-%s") for name, form in STEP_FORMS.items()},
         "severity_class": SEVERITY_CLASS.get(case.severity, ""),
     }
@@ -173,15 +183,34 @@ def case_step(request: HttpRequest, pk: UUID, step: str) -> HttpResponse:
         raise NotFound("No such step.")
     form = STEP_FORMS[step](request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in form.errors.items()))
+        messages.error(request, form_problems(form))
         return redirect("soc_case_detail", pk=pk)
-    try:
-        _run_step(actor, case, step, dict(form.cleaned_data))()
-    except ValidationFailed as exc:
-        messages.error(request, _problems(exc))
-    except Forbidden as exc:
-        messages.error(request, str(exc) or "You may not do this.")
+    done = f"{case.reference}: {step.replace('-', ' ')} saved."
+    if not run_step(request, _run_step(actor, case, step, dict(form.cleaned_data)), done):
         return _detail_page(request, case, status=403)
-    else:
-        messages.success(request, f"{case.reference}: {step.replace('-', ' ')} saved.")
+    return redirect("soc_case_detail", pk=pk)
+
+
+TASK_CHANGES = {"done": {"done": True}, "reopen": {"done": False}, "assign": {}}
+
+
+@require_POST
+@ui_view
+def case_task_change(request: HttpRequest, pk: UUID, task_pk: UUID, change: str) -> HttpResponse:
+    """Mark a case task done, reopen it, or assign it (the `person` field) to someone of the SOC."""
+    actor = request_actor(request)
+    case = selectors.case_get(actor=actor, id=pk)  # 404 before anything is read
+    task = selectors.case_task_get(actor=actor, case=case, id=task_pk)
+    arguments: dict[str, Any] = dict(TASK_CHANGES[change])
+
+    def change_task() -> None:
+        if change == "assign":
+            try:
+                arguments["assignee"] = person_get(actor=actor, id=UUID(request.POST.get("person", "")))
+            except (ValueError, NotFound):
+                raise ValidationFailed.one("person", "choose a person of the SOC") from None
+        case_services.case_task_update(actor=actor, task=task, **arguments)
+
+    if not run_step(request, change_task, f"{case.reference}: task {task.title!r} saved."):
+        return _detail_page(request, case, status=403)
     return redirect("soc_case_detail", pk=pk)

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from towers.organisations.views.common import request_actor, ui_view
-from towers.soc.selectors_attack import attack_heatmap
+from towers.soc.selectors_attack import UNMAPPED, attack_heatmap
 
 PERIODS = (
     ("", "All time"),
@@ -26,5 +26,6 @@ def attack_matrix(request: HttpRequest) -> HttpResponse:
     if days not in dict(PERIODS):
         days = ""
     since = timezone.now() - timedelta(days=int(days)) if days else None
-    context = {"matrix": attack_heatmap(actor=request_actor(request), since=since), "periods": PERIODS, "days": days}
+    matrix = attack_heatmap(actor=request_actor(request), since=since)
+    context = {"matrix": matrix, "periods": PERIODS, "days": days, "unmapped": UNMAPPED}
     return render(request, "soc/attack.html", context)

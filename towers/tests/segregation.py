@@ -28,6 +28,7 @@ from towers.servicedesk.tests.catalogue_factories import foreign_item, foreign_m
 from towers.servicedesk.tests.factories import foreign_ticket
 from towers.servicedesk.tests.factories_changes import foreign_change, foreign_incident, foreign_problem
 from towers.sla.tests.factories import CreditRunFactory, DeliveryAssessmentFactory
+from towers.soc.models import Indicator
 from towers.soc.models.intake import QuarantinedEvent
 from towers.soc.tests.factories import foreign_soc_object
 
@@ -98,6 +99,14 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "alerts": lambda e: foreign_soc_object(e, "alert"),
     "security-cases": lambda e: foreign_soc_object(e, "case"),
     "detection-rules": lambda e: foreign_soc_object(e, "rule"),
+    # A task on that SOC's case (the one "security-cases" made, when made first: a second would join it).
+    "tasks": lambda e: (
+        QuarantinedEvent._meta.apps.get_model("soc", "SecurityCase").objects.filter(organisation=e.applications).first()
+        or foreign_soc_object(e, "case")
+    ).tasks.create(title="apps-only"),
+    "indicators": lambda e: Indicator.objects.create(
+        organisation=e.applications, stix_id="indicator--apps", name="apps-only", pattern="[x]", type="ip", value="1"
+    ),
     # Listed by GET /intake/quarantine: another SOC's unparseable input must not show in the attacker's list.
     "intake-quarantine": lambda e: QuarantinedEvent.objects.create(
         organisation=e.applications, source="syslog", reason="apps-only", raw=b"apps-only"
@@ -131,7 +140,7 @@ FIELD_RESOURCES = {
     "manager": "people",
 }
 # Path parameters that are values, not object ids: what to put in them.
-PATH_VALUES = {"period": "2026-03-01"}
+PATH_VALUES = {"period": "2026-03-01", "index": "0"}  # index: a detection rule's first exception
 
 
 def _contract_with_ledger(estate: Estate) -> Model:

@@ -52,6 +52,8 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("Alerts", "soc_alert_queue", soc),
         ("ATT&CK", "soc_attack", soc),
         ("Security cases", "soc_case_list", soc),
+        ("Detection rules", "soc_rule_list", soc),
+        ("Threat intel", "soc_indicator_list", soc),
         ("Organisations", "organisation_list", member),
         ("Teams", "team_list", member),
         ("People", "person_list", member),

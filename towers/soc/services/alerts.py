@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -18,12 +19,16 @@ from django.utils import timezone
 from towers.core import audit, events
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
+from towers.core.models import AuditEntry
 from towers.core.permissions import ensure_can
 from towers.soc.models import OPEN_CASE_STATUSES, Alert, AlertStatus, DetectionRule, SecurityCase, Suppression
 from towers.soc.observables import attack_tags, entity, event_time, fingerprint
+from towers.soc.services.case_clocks import case_clocks_recompute
 from towers.soc.services.common import ALERT_FIELDS, ci_for_host
 
 DEDUP_WINDOW = timedelta(hours=1)
+REPEAT_AUDIT_EVERY = timedelta(minutes=15)
+REPEATED = "soc.alert.repeated"
 MAX_EVENTS = 20  # kept per alert; `count` keeps counting beyond it
 
 
@@ -132,7 +137,32 @@ def _emit_raised(alert: Alert) -> None:
     events.emit("soc.alert.raised", key=str(alert.id), alert_id=str(alert.id), rule=alert.rule.rule_id)
 
 
+def _last_repeat_entry(alert: Alert) -> AuditEntry | None:
+    return (
+        AuditEntry.objects.filter(object_type=audit.object_type(alert), object_id=str(alert.pk), action=REPEATED)
+        .order_by("-seq")
+        .only("at", "after")
+        .first()
+    )
+
+
+def repeat_needs_audit(last: AuditEntry | None, *, count: int, now: datetime, status_changed: bool) -> bool:
+    """Whether a repeat gets an audit entry: the first repeat, a status change (a suppression that ran out),
+    REPEAT_AUDIT_EVERY since the last entry, or a count that has at least doubled since it; otherwise not.
+
+    At stream rates one entry per repeat would flood the audit chain without telling anyone more: the count
+    and last_seen on the alert are always kept, and each entry states the count it saw and the last_seen
+    it was written for, so the entries bracket every repeat between them.
+    """
+    if last is None or status_changed:
+        return True
+    after = last.after or {}
+    audited_at = datetime.fromisoformat(after["last_seen"]) if after.get("last_seen") else last.at
+    return now - audited_at >= REPEAT_AUDIT_EVERY or count >= 2 * int(after.get("count", 0))
+
+
 def _repeat(actor: Actor, alert: Alert, matched: list[dict[str, Any]], now: datetime) -> Alert:
+    """Count a repeat on its open alert; audited sparingly (see repeat_needs_audit)."""
     before = {"count": alert.count, "status": alert.status}
     alert.count += len(matched)
     alert.last_seen = now
@@ -141,10 +171,12 @@ def _repeat(actor: Actor, alert: Alert, matched: list[dict[str, Any]], now: date
         alert.status, alert.suppressed_until = AlertStatus.NEW, None
     alert.version += 1
     alert.save(update_fields=["count", "last_seen", "events", "status", "suppressed_until", "version", "updated_at"])
-    audit.record(
-        actor, "soc.alert.repeated", alert, before=before, after={"count": alert.count, "status": alert.status}
-    )
-    events.emit("soc.alert.repeated", key=str(alert.id), alert_id=str(alert.id), count=alert.count)
+    last = _last_repeat_entry(alert)
+    if repeat_needs_audit(last, count=alert.count, now=now, status_changed=alert.status != before["status"]):
+        after = {"count": alert.count, "status": alert.status, "last_seen": now}
+        audit.record(actor, REPEATED, alert, before=before, after=after)
+        # Subscribers hear of repeats at the audit's pace, with the running count, not once per matching event.
+        events.emit(REPEATED, key=str(alert.id), alert_id=str(alert.id), count=alert.count)
     return alert
 
 
@@ -162,12 +194,19 @@ def _bulk(actor: Actor, alerts: Iterable[Alert], verb: str, changes: dict[str, A
                 alert.acknowledged_at = now
             alert.version += 1
             alert.updated_at = now
-            alert.save()
+            # Only the fields triage sets: a repeat counted since the alert was read must not be lost.
+            alert.save(update_fields=[*changes, "acknowledged_at", "version", "updated_at"])
             if verb == "acknowledged" and alert.case_id:
-                SecurityCase.objects.filter(pk=alert.case_id, acknowledged_at=None).update(acknowledged_at=now)
+                _acknowledge_case(actor, alert.case_id, now)
             audit.record(actor, f"soc.alert.{verb}", alert, before=before, after=audit.snapshot(alert, ALERT_FIELDS))
             events.emit(f"soc.alert.{verb}", key=str(alert.id), alert_id=str(alert.id))
     return alerts
+
+
+def _acknowledge_case(actor: Actor, case_id: UUID, now: datetime) -> None:
+    """Acknowledging an alert acknowledges its case (MTTA) if nothing had, which stops its response clocks."""
+    if SecurityCase.objects.filter(pk=case_id, acknowledged_at=None).update(acknowledged_at=now):
+        case_clocks_recompute(case=SecurityCase.objects.get(pk=case_id), actor=actor, now=now)
 
 
 def alerts_acknowledge(*, actor: Actor, alerts: Iterable[Alert]) -> list[Alert]:

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from towers.core import audit, events
 from towers.core.actor import Actor
-from towers.core.errors import ValidationFailed
+from towers.core.errors import StaleVersion, ValidationFailed
 from towers.core.permissions import ensure_can
-from towers.organisations.models import Team
+from towers.organisations.models import Membership, Person, Team
 from towers.servicedesk.models import Ticket
 from towers.servicedesk.services.references import next_reference
 from towers.servicedesk.services.tickets import ticket_create
@@ -28,6 +28,7 @@ from towers.soc.models import (
     Tlp,
 )
 from towers.soc.observables import extract
+from towers.soc.services.case_clocks import SEVERITY_KIND, STATUS_KIND, case_clocks_recompute, severity_change_body
 from towers.soc.services.common import CASE_FIELDS, timeline
 
 SEVERITY_ORDER = list(Severity.values)
@@ -42,12 +43,17 @@ def _earliest(*times: Any) -> Any:
     return min((t for t in times if t is not None), default=None)
 
 
-def attach_in_transaction(*, actor: Actor, alert: Alert, case: SecurityCase) -> None:
-    """Put `alert` in `case`: its observables join the case, and the case's times and severity take it in."""
+def attach_in_transaction(*, actor: Actor, alert: Alert, case: SecurityCase, recompute_clocks: bool = True) -> None:
+    """Put `alert` in `case`: its observables join the case, and the case's times and severity take it in.
+
+    The case's clocks are recomputed when its severity (their priority) or acknowledgement changes, unless the
+    caller recomputes them itself once it is done.
+    """
     alert.case = case
     alert.save(update_fields=["case", "updated_at"])
     for kind, value, source in extract(alert.events):
         Observable.objects.get_or_create(case=case, type=kind, value=value[:1000], defaults={"source": source})
+    clocked = (case.severity, case.acknowledged_at)
     case.severity = _max_severity(case.severity, alert.severity)
     case.detected_at = _earliest(case.detected_at, alert.detected_at)
     case.alerted_at = _earliest(case.alerted_at, alert.first_seen)
@@ -55,8 +61,12 @@ def attach_in_transaction(*, actor: Actor, alert: Alert, case: SecurityCase) -> 
     case.ci = case.ci or alert.ci
     case.save(update_fields=["severity", "detected_at", "alerted_at", "acknowledged_at", "ci", "updated_at"])
     timeline(case, "alert_attached", actor, f"{alert.title} ({alert.host or alert.user or alert.ip})")
+    if case.severity != clocked[0]:
+        timeline(case, SEVERITY_KIND, actor, severity_change_body(clocked[0], case.severity))
     audit.record(actor, "soc.alert.attached", alert, after={"case": case.reference})
     events.emit("soc.alert.attached", key=str(case.id), case_id=str(case.id), alert_id=str(alert.id))
+    if (case.severity, case.acknowledged_at) != clocked and recompute_clocks:
+        case_clocks_recompute(case=case, actor=actor)
 
 
 def case_from_alerts(*, actor: Actor, alerts: Iterable[Alert], title: str = "") -> SecurityCase:
@@ -83,7 +93,8 @@ def case_from_alerts(*, actor: Actor, alerts: Iterable[Alert], title: str = "") 
         audit.record(actor, "soc.case.opened", case, after=audit.snapshot(case, CASE_FIELDS))
         events.emit("soc.case.opened", key=str(case.id), case_id=str(case.id))
         for alert in alerts:
-            attach_in_transaction(actor=actor, alert=alert, case=case)
+            attach_in_transaction(actor=actor, alert=alert, case=case, recompute_clocks=False)
+        case_clocks_recompute(case=case, actor=actor)
     return case
 
 
@@ -106,6 +117,45 @@ def case_add_task(*, actor: Actor, case: SecurityCase, title: str) -> CaseTask:
         timeline(case, "task_added", actor, task.title)
         audit.record(actor, "soc.case.task_added", task, after={"case": case.reference, "title": task.title})
         events.emit("soc.case.task_added", key=str(case.id), case_id=str(case.id), task_id=str(task.id))
+    return task
+
+
+def case_task_update(
+    *,
+    actor: Actor,
+    task: CaseTask,
+    done: bool | None = None,
+    assignee: Person | None = None,
+    expected_version: int | None = None,
+) -> CaseTask:
+    """Mark a task done or reopen it, and/or assign it to a person of the case's SOC (None leaves either as is)."""
+    case = task.case
+    ensure_can(actor, "soc.triage", case)
+    if expected_version is not None and expected_version != task.version:
+        raise StaleVersion(task.version)
+    if (
+        assignee is not None
+        and not Membership.objects.filter(person=assignee, organisation=case.organisation_id).exists()
+    ):
+        raise ValidationFailed.one("assignee", f"{assignee} is not in {case.organisation}")
+    before = {"done": task.done, "assignee": str(task.assignee_id) if task.assignee_id else None}
+    changes: list[str] = []
+    if done is not None and done != task.done:
+        task.done = done
+        changes.append("done" if done else "reopened")
+    if assignee is not None and assignee.pk != task.assignee_id:
+        task.assignee = assignee
+        changes.append(f"assigned to {assignee}")
+    if not changes:
+        return task
+    task.version += 1
+    task.updated_at = timezone.now()
+    with transaction.atomic():
+        task.save(update_fields=["done", "assignee", "version", "updated_at"])
+        timeline(case, "task", actor, f"{task.title}: {', '.join(changes)}")
+        after = {"done": task.done, "assignee": str(task.assignee_id) if task.assignee_id else None}
+        audit.record(actor, "soc.case.task_updated", task, before=before, after=after)
+        events.emit("soc.case.task_updated", key=str(case.id), case_id=str(case.id), task_id=str(task.id))
     return task
 
 
@@ -155,9 +205,10 @@ def case_transition(*, actor: Actor, case: SecurityCase, status: str) -> Securit
             case.resolved_at = now
         case.version += 1
         case.save()
-        timeline(case, "status", actor, case.get_status_display())
+        timeline(case, STATUS_KIND, actor, case.get_status_display())
         audit.record(actor, "soc.case.status_changed", case, before=before, after={"status": status})
         events.emit("soc.case.status_changed", key=str(case.id), case_id=str(case.id), status=status)
+        case_clocks_recompute(case=case, actor=actor)  # after the status line, so the clocks see it
     return case
 
 

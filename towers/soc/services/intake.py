@@ -35,9 +35,22 @@ _local_detector: Detector | None = None
 
 
 def detector_attach(detector: Detector | None) -> None:
-    """The in-process detection used when no stream is configured (`TOWERS_NATS_URL` blank); None detaches it."""
+    """In-process detection to use instead of the default when no stream is configured; None detaches it."""
     global _local_detector
     _local_detector = detector
+
+
+_default: Detector | None = None
+
+
+def _default_detector() -> Detector:
+    """Without a stream, intake evaluates in its own process with the SOC's live rules (built on first use)."""
+    global _default
+    if _default is None:
+        from towers.soc.services.detection import Detection
+
+        _default = Detection(Actor.system("soc-detect"))
+    return _default
 
 
 def stream_settings() -> StreamSettings | None:
@@ -67,12 +80,12 @@ def events_accept(
 ) -> IntakeResult:
     """Hand parsed events to detection and keep what could not be parsed, counted per source and day.
 
-    Events go to the JetStream stream (`stream`, else `TOWERS_NATS_URL`), or straight to the in-process detector
-    when none is configured. If the stream cannot take them they are quarantined with that reason rather than
-    lost. One audit entry records the whole batch, not one per event: intake runs at tens of thousands of
-    events a second and every audit append serialises on the chain's head row, so per-event entries would cap
-    intake at the audit log's speed and bury the log in machine traffic; the events themselves are kept by
-    the stream, and the entry says who submitted how many of which source.
+    Events go to the JetStream stream (`stream`, else `TOWERS_NATS_URL`), or, when none is configured, straight to
+    detection in this process (the attached detector, else the SOC's live rules). If detection cannot take them they
+    are quarantined with that reason rather than lost. One audit entry records the whole batch, not one per event:
+    intake runs at tens of thousands of events a second and every audit append serialises on the chain's head row,
+    so per-event entries would cap intake at the audit log's speed and bury the log in machine traffic; the events
+    themselves are kept by the stream, and the entry says who submitted how many of which source.
     """
     ensure_can(actor, "soc.intake.submit", organisation)
     stream = stream or stream_settings()
@@ -85,8 +98,8 @@ def events_accept(
         try:
             if stream is not None:
                 result.duplicates = publisher(stream).publish(items)
-            elif _local_detector is not None:
-                _local_detector(items)
+            else:
+                (_local_detector or _default_detector())(items)
         except Exception as exc:  # the stream is down or detection broke: keep every event, say why
             reason = f"not handed to detection: {type(exc).__name__}: {exc}"
             quarantined += [Quarantined(reason, e.raw, e.source, i) for i, e in enumerate(events)]

@@ -45,6 +45,7 @@ class CompiledRule:
     # The EventIDs the detection itself requires (``EventID: 4104`` ANDed at the top), or None: the engine
     # dispatches on them as on the logsource's, so a Security rule is not even called for other events.
     event_ids: frozenset[int] | None = None
+    name: str = ""  # the rule's optional `name`: correlation rules may refer to it by this instead of its id
 
     def matches(self, event: PreparedEvent) -> bool:
         """Detection and logsource together: what a regression case counts."""
@@ -196,4 +197,5 @@ def compile_rule(rule: SigmaRule, placeholders: dict[str, list[str]] | None = No
         event_ids=None
         if not required or any(r is None for r in required)
         else frozenset().union(*(r for r in required if r)),
+        name=rule.name or "",
     )

@@ -1,4 +1,5 @@
-"""Sigma correlation rules over a time-sorted stream of base-rule matches.
+"""Sigma correlation rules over a time-sorted stream of base-rule matches (offline, `correlate`) and the firing
+test the live stream shares with it (`fires`, `firing_window`; the state lives in towers.soc.services.correlations).
 
 Supported: ``event_count``, ``value_count``, ``temporal`` and ``temporal_ordered``, with
 ``group-by`` (and field ``aliases``) and ``timespan``. Windows slide per group; a group that
@@ -10,7 +11,7 @@ The extended boolean conditions of ``temporal`` (``rule_a and not rule_b``) are 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,9 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+Match = tuple[float, str, Any]  # (timestamp, the rule reference that matched, the counted value or None)
+
+
 @dataclass(frozen=True)
 class Correlation:
     """What the evaluator needs from a correlation rule, free of pySigma's types."""
@@ -45,9 +49,16 @@ class Correlation:
     count: float = 1
     value_field: str | None = None
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # alias → rule ref → field
+    generate: bool = False  # whether the referenced rules also raise alerts of their own
 
-    def field_for(self, name: str, rule: str) -> str:
-        return self.aliases.get(name, {}).get(rule, name)
+    def field_for(self, name: str, *rule: str) -> str:
+        """The event field an alias stands for in events of `rule` (tried in turn: reference, name, id)."""
+        mapping = self.aliases.get(name)
+        if mapping:
+            for ref in rule:
+                if ref in mapping:
+                    return mapping[ref]
+        return name
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ def from_pysigma(rule: SigmaCorrelationRule) -> Correlation:
         count=count,
         value_field=value_field,
         aliases=aliases,
+        generate=bool(rule.generate),
     )
 
 
@@ -95,30 +107,41 @@ def correlate(
     ``rule reference`` is the id or name the correlation lists; other rules' matches are ignored.
     """
     wanted = set(correlation.rules)
-    windows: dict[tuple[Any, ...], deque[tuple[float, str, Any]]] = defaultdict(deque)
-    compare = _OPS[correlation.op]
+    windows: dict[tuple[Any, ...], deque[Match]] = defaultdict(deque)
     for timestamp, rule, event in matches:
         if rule not in wanted:
             continue
-        lowered = {k.lower(): v for k, v in event.items()}
-        group = tuple(lowered.get(correlation.field_for(name, rule).lower()) for name in correlation.group_by)
-        value = (
-            lowered.get(correlation.field_for(correlation.value_field, rule).lower())
-            if correlation.value_field
-            else None
-        )
+        lowered = lowered_keys(event)
+        group = group_of(correlation, lowered, rule)
         window = windows[group]
-        window.append((timestamp, rule, value))
+        window.append((timestamp, rule, value_of(correlation, lowered, rule)))
         while window and window[0][0] < timestamp - correlation.timespan:
             window.popleft()
-        if _fires(correlation, window, compare):
+        if fires(correlation, window):
             yield CorrelationAlert(correlation, group, window[0][0], timestamp, len(window))
             window.clear()
 
 
-def _fires(
-    correlation: Correlation, window: deque[tuple[float, str, Any]], compare: Callable[[float, float], bool]
-) -> bool:
+def lowered_keys(event: Mapping[str, Any]) -> dict[str, Any]:
+    """Field names compared case-insensitively, as Sigma matches them."""
+    return {k.lower(): v for k, v in event.items()}
+
+
+def group_of(correlation: Correlation, lowered: Mapping[str, Any], *rule: str) -> tuple[Any, ...]:
+    """The group-by values of an event (keys lowered) matched by `rule` (its reference, then other names)."""
+    return tuple(lowered.get(correlation.field_for(name, *rule).lower()) for name in correlation.group_by)
+
+
+def value_of(correlation: Correlation, lowered: Mapping[str, Any], *rule: str) -> Any:
+    """value_count: the counted field's value in the event, else None."""
+    if not correlation.value_field:
+        return None
+    return lowered.get(correlation.field_for(correlation.value_field, *rule).lower())
+
+
+def fires(correlation: Correlation, window: Sequence[Match]) -> bool:
+    """Whether one group's matches inside one timespan, in time order, satisfy the correlation's condition."""
+    compare = _OPS[correlation.op]
     if correlation.type == "event_count":
         return compare(float(len(window)), correlation.count)
     if correlation.type == "value_count":
@@ -135,3 +158,24 @@ def _fires(
                     return True
         return False
     raise ValueError(f"unsupported correlation type {correlation.type}")
+
+
+def firing_window(correlation: Correlation, window: Sequence[Match], new: int) -> tuple[int, int] | None:
+    """``(start, stop)`` of the first span of `window` that fires now that the match at index `new` has arrived.
+
+    `window` holds one group's matches sorted by time. An in-order arrival is the last match, and the only span to
+    check ends with it, as in `correlate`. A late one may instead complete a span that ends with a later match, so
+    every span ending at or after it (and still holding it) is checked: the checks `correlate` would have made had
+    it arrived in order.
+    """
+    arrived = window[new][0]
+    start = 0
+    for stop in range(new + 1, len(window) + 1):
+        last = window[stop - 1][0]
+        if last > arrived + correlation.timespan:
+            break
+        while window[start][0] < last - correlation.timespan:
+            start += 1
+        if fires(correlation, window[start:stop]):
+            return start, stop
+    return None

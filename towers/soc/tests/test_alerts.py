@@ -4,9 +4,10 @@ import pytest
 from django.utils import timezone
 
 from towers.core.actor import Actor
-from towers.core.errors import Forbidden, NotFound
+from towers.core.errors import Forbidden, NotFound, ValidationFailed
 from towers.core.models import AuditEntry
-from towers.organisations.tests.factories import actor_of
+from towers.organisations.tests.factories import actor_of, sign_in
+from towers.organisations.tests.test_api import bearer
 from towers.soc import selectors
 from towers.soc.models import Alert, AlertStatus
 from towers.soc.observables import attack_tags, extract, parse_hashes
@@ -212,3 +213,101 @@ def test_two_workers_raising_the_same_new_alert_at_once_make_one_alert(estate):
     alert = Alert.objects.get(organisation=estate.integrator)
     assert alert.count == 2
     main_connection.close()
+
+
+def _repeat_audits(alert):
+    entries = AuditEntry.objects.filter(action="soc.alert.repeated", object_id=str(alert.pk)).order_by("seq")
+    return [e.after["count"] for e in entries]
+
+
+def test_repeats_are_audited_first_then_on_doubling_or_every_fifteen_minutes(soc):
+    start = timezone.now()
+    alert = soc.raise_alert(now=start)
+    for minute in range(1, 12):  # counts 2..12, a minute apart
+        soc.raise_alert(now=start + timedelta(minutes=minute))
+    assert _repeat_audits(alert) == [2, 4, 8]  # the first repeat, then each doubling
+    soc.raise_alert(now=start + timedelta(minutes=20))  # count 13: 13 minutes after the entry for 8
+    assert _repeat_audits(alert) == [2, 4, 8]
+    soc.raise_alert(now=start + timedelta(minutes=22))  # count 14: 15 minutes on
+    assert _repeat_audits(alert) == [2, 4, 8, 14]
+    alert.refresh_from_db()
+    assert (alert.count, alert.last_seen) == (14, start + timedelta(minutes=22))  # always kept
+
+
+def test_a_repeat_that_brings_a_suppressed_alert_back_is_always_audited(soc):
+    start = timezone.now()
+    alert = soc.raise_alert(now=start)
+    alert_raise(actor=SYSTEM, rule=soc.rule, events=[sysmon_event()] * 5, now=start + timedelta(minutes=1))
+    alert.refresh_from_db()
+    alerts_suppress(actor=soc.actor, alerts=[alert], until=start + timedelta(minutes=2, seconds=30))
+    soc.raise_alert(now=start + timedelta(minutes=2))  # still suppressed: count 7, not audited
+    soc.raise_alert(now=start + timedelta(minutes=3))  # the suppression ran out: count 8, back to new
+    assert _repeat_audits(alert) == [6, 8]
+    back = AuditEntry.objects.filter(action="soc.alert.repeated", object_id=str(alert.pk)).order_by("-seq").first()
+    assert (back.before["status"], back.after["status"]) == ("suppressed", "new")
+
+
+@pytest.fixture
+def tagged(soc):
+    """One alert for each of T1059.001 (execution), T1059 (execution), T1566.001 (initial access)."""
+    soc.raise_alert(host="ps-host")
+    cmd = detection_rule(soc.organisation, rule_id="cmd", tags=["attack.execution", "attack.t1059"])
+    mail = detection_rule(soc.organisation, rule_id="mail", tags=["attack.initial_access", "attack.t1566.001"])
+    for rule, host in ((cmd, "cmd-host"), (mail, "mail-host")):
+        alert_raise(actor=SYSTEM, rule=rule, events=[sysmon_event(host=host)])
+    return soc
+
+
+def _hosts(actor, **filters):
+    return sorted(a.host for a in selectors.alert_list(actor=actor, **filters))
+
+
+def test_the_technique_filter_finds_the_technique_and_its_sub_techniques(tagged):
+    actor = tagged.actor
+    assert _hosts(actor, technique="T1059") == ["cmd-host", "ps-host"]
+    assert _hosts(actor, technique="t1059.001") == ["ps-host"]
+    assert _hosts(actor, technique="T1566") == ["mail-host"]
+    assert _hosts(actor, technique="T1003") == []
+
+
+def test_the_tactic_filter_matches_whole_tactics_and_combines_with_technique(tagged):
+    actor = tagged.actor
+    assert _hosts(actor, tactic="execution") == ["cmd-host", "ps-host"]
+    assert _hosts(actor, tactic="initial_access") == ["mail-host"]
+    assert _hosts(actor, tactic="defense-evasion") == ["ps-host"]
+    assert _hosts(actor, tactic="evasion") == []
+    assert _hosts(actor, tactic="execution", technique="T1566") == []
+
+
+@pytest.mark.parametrize(("name", "value"), [("technique", "T105"), ("technique", 'T1059"'), ("tactic", "exec%")])
+def test_malformed_attack_filters_are_refused_naming_the_field(tagged, name, value):
+    with pytest.raises(ValidationFailed) as refused:
+        selectors.alert_list(actor=tagged.actor, **{name: value})
+    assert name in refused.value.fields
+
+
+def test_the_queue_page_and_the_api_filter_by_technique_and_tactic(client, tagged):
+    sign_in(client, tagged.analyst, tagged.organisation)
+    page = client.get("/alerts/?technique=T1059").content.decode()
+    assert "cmd-host" in page and "ps-host" in page and "mail-host" not in page
+    assert 'value="T1059"' in page
+    refused = client.get("/alerts/?technique=nonsense")
+    assert refused.status_code == 400 and "mail-host" not in refused.content.decode()
+    analyst = bearer(tagged.analyst, tagged.organisation)
+    listed = client.get("/api/v1/alerts?tactic=initial-access", **analyst).json()["items"]
+    assert [a["host"] for a in listed] == ["mail-host"]
+    bad = client.get("/api/v1/alerts?technique=T1", **analyst)
+    assert bad.status_code == 422 and "technique" in bad.json()["error"]["fields"]
+
+
+def test_another_organisation_filtering_by_technique_sees_nothing(tagged):
+    network = actor_of(tagged.desk.estate.network_admin, tagged.desk.estate.network)
+    assert _hosts(network, technique="T1059") == []
+
+
+def test_the_queue_shows_open_alerts_unless_asked_for_any_status(client, tagged):
+    mail = Alert.objects.get(host="mail-host")
+    alerts_close(actor=tagged.actor, alerts=[mail])
+    sign_in(client, tagged.analyst, tagged.organisation)
+    assert "mail-host" not in client.get("/alerts/?technique=T1566").content.decode()
+    assert "mail-host" in client.get("/alerts/?status=any&technique=T1566").content.decode()

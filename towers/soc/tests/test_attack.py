@@ -78,7 +78,23 @@ def test_the_page_shows_the_matrix_with_counts(client, detections):
     sign_in(client, detections.analyst, detections.organisation)
     page = client.get("/attack/").content.decode()
     assert "Initial Access" in page and "Command and Control" in page
-    assert 'class="attack-cell heat-5" href="/alerts/"' in page
+    assert 'class="attack-cell heat-5" href="/alerts/?status=any&amp;technique=T1059.001&amp;tactic=execution"' in page
     assert '<span class="technique">T1059.001</span> <span class="count">3</span>' in page
     assert "T1082" not in client.get("/attack/?days=7").content.decode()
     assert "T1082" in client.get("/attack/?days=nonsense").content.decode()
+
+
+def test_each_heat_map_cell_links_to_the_queue_filtered_to_its_alerts(client, detections):
+    sign_in(client, detections.analyst, detections.organisation)
+    page = client.get("/attack/").content.decode()
+    link = "/alerts/?status=any&amp;technique=T1566.002&amp;tactic=initial-access"
+    assert link in page
+    queue = client.get(link.replace("&amp;", "&")).content.decode()
+    assert "mail-1" in queue and "ws-0" not in queue
+
+
+def test_a_cell_of_the_unmapped_column_links_by_technique_alone(client, soc):
+    _raise(detection_rule(soc.organisation, tags=["attack.t1027"]), "ws-odd")
+    sign_in(client, soc.analyst, soc.organisation)
+    page = client.get("/attack/").content.decode()
+    assert 'href="/alerts/?status=any&amp;technique=T1027"' in page

@@ -2,7 +2,7 @@
 
 import textwrap
 
-from towers.soc.sigma.correlation import Correlation, correlate, from_pysigma
+from towers.soc.sigma.correlation import Correlation, correlate, firing_window, from_pysigma
 from towers.soc.sigma.rules import CompileReport, compile_text
 
 YAML = textwrap.dedent(
@@ -93,3 +93,12 @@ def test_temporal_and_temporal_ordered_with_aliases() -> None:
     assert list(correlate(ordered, too_late)) == []
     other_user = [(0.0, "logon", {"TargetUserName": "bob"}), (5.0, "proc", {"User": "eve"})]
     assert list(correlate(unordered, other_user)) == []
+
+
+def test_a_late_match_completes_a_window_that_ends_with_a_later_one() -> None:
+    three = Correlation(id="c", title="c", type="event_count", rules=("fail",), timespan=10, count=3)
+    kept = [(5.0, "fail", None), (12.0, "fail", None)]
+    assert firing_window(three, [*kept, (13.0, "fail", None)], 2) == (0, 3)  # in order: the window ends with it
+    assert firing_window(three, [(3.0, "fail", None), *kept], 0) == (0, 3)  # late: 3..12 is inside ten
+    assert firing_window(three, [(1.0, "fail", None), *kept], 0) is None  # late: 1..12 is not
+    assert firing_window(three, [(1.0, "fail", None), (2.0, "fail", None), *kept], 1) == (0, 3)

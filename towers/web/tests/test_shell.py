@@ -139,7 +139,7 @@ def test_navigation_follows_roles(client, estate):
     commercial = {"Contracts", "Commercial access"}
     desk = {"Queues", "Hand-offs", "Major incidents", "Problems", "Changes", "Approvals"}
     integrator = desk | {"Crossed suppliers", "Received mail"}
-    soc = {"Alerts", "ATT&CK", "Security cases"}
+    soc = {"Alerts", "ATT&CK", "Security cases", "Detection rules", "Threat intel"}
     assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator | soc
     assert _nav(client, estate.authority_admin) == everyone | {"Audit", "Imports"} | commercial | integrator | soc
     assert _nav(client, estate.integrator_agent) == everyone | integrator

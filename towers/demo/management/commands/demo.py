@@ -10,6 +10,7 @@ from towers.core.console import command_console, progress_bar
 from towers.demo.desk_extras import seed_desk_extras
 from towers.demo.estate import DEMO_PASSWORD, SIZES, seed
 from towers.demo.servicedesk import seed_history
+from towers.demo.soc import seed_soc
 
 LARGE_CMDB = 1_000_000
 
@@ -46,6 +47,14 @@ class Command(BaseCommand):
             )
         if seed_desk_extras():
             console.print("Service desk: request catalogue, knowledge, a known error, changes and a major incident.")
+        with progress_bar(console) as progress:
+            progress.add_task("Seeding the SOC: rules, intelligence, events, alerts and cases", total=None)
+            soc = seed_soc(size)
+        if soc is not None:
+            console.print(
+                f"SOC: {soc.rules} custom rules, {soc.indicators} indicators, {soc.events} events, {soc.alerts} "
+                f"alerts, {soc.cases} security cases ({soc.incident} handed off to the asset's supplier)."
+            )
         table = Table("Username", "Organisation", "Roles", title=f"Demo log-ins (password: {DEMO_PASSWORD})")
         for row in result.logins:
             table.add_row(*row)

@@ -1,7 +1,12 @@
-"""`towers soc hunt PATH… [--rules DIR …] [--format jsonl|table] [--min-level LEVEL]`: Sigma over event files.
+"""Security operations from the command line.
 
-Hits go to stdout, one JSON line each (or a table); the compile summary, progress and totals go to stderr,
-so `towers soc hunt logs/ > hits.jsonl` leaves a clean file.
+    towers soc hunt PATH… [--rules DIR …] [--format jsonl|table] [--min-level LEVEL]
+    towers soc rules import PATH… --organisation CODE [--dry-run] [--disabled]
+    towers soc rules validate FILE
+
+`hunt` runs Sigma over event files: hits go to stdout, one JSON line each (or a table); the compile summary,
+progress and totals go to stderr, so `towers soc hunt logs/ > hits.jsonl` leaves a clean file.
+`rules import` makes a SOC run the rules of these files (one audit entry); `rules validate` checks one rule file.
 """
 
 import json
@@ -11,14 +16,18 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from towers.core.actor import Actor, Channel
 from towers.core.console import command_console, progress_bar
+from towers.core.errors import Forbidden
+from towers.organisations.models import Organisation
 from towers.soc.hunt import LEVELS, HuntStats, event_files, hit_document, hunt, rules_at_least, table_row
+from towers.soc.services.rules import rule_validate, rules_import
 from towers.soc.sigma.engine import Engine
 from towers.soc.sigma.rules import load_rules
 
 
 class Command(BaseCommand):
-    help = "Security operations: `hunt` runs Sigma rules over EVTX and JSON-lines files offline."
+    help = "Security operations: `hunt` runs Sigma rules over event files offline; `rules` imports and validates."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -30,9 +39,48 @@ class Command(BaseCommand):
         run.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
         run.add_argument("--min-level", choices=LEVELS[1:], help="Only rules of this level or above.")
         run.add_argument("--quiet", action="store_true", help="No progress bar or summary on stderr.")
+        rules = sub.add_parser("rules", help="Detection rules a SOC runs.").add_subparsers(dest="rules_action")
+        rules.required = True
+        take = rules.add_parser("import", help="Create or update a SOC's rules from Sigma files or folders.")
+        take.add_argument("rule_paths", nargs="+", type=Path, metavar="PATH")
+        take.add_argument("--organisation", required=True, help="Code of the SOC's organisation.")
+        take.add_argument("--dry-run", action="store_true", help="Say what would change; write nothing.")
+        take.add_argument("--disabled", action="store_true", help="New rules start switched off.")
+        check = rules.add_parser("validate", help="Check one rule file as the rule editor does.")
+        check.add_argument("rule_file", type=Path, metavar="FILE")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "rules":
+            self._rules(**options)
+            return
         self._hunt(**options)
+
+    def _rules(self, *, rules_action: str, **options: Any) -> None:
+        if rules_action == "validate":
+            path = options["rule_file"]
+            try:
+                result = rule_validate(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as error:
+                raise CommandError(f"{path}: {error}") from None
+            if result.errors:
+                raise CommandError("\n".join([f"{path}: not valid", *(f"  {e}" for e in result.errors)]))
+            self.stdout.write(f"{path}: valid {result.kind} rule {result.rule_id} ({result.title}, {result.level})")
+            return
+        organisation = Organisation.objects.filter(code=options["organisation"]).first()
+        if organisation is None:
+            raise CommandError(f"--organisation: no organisation has the code {options['organisation']!r}")
+        actor = Actor.system("soc-rules-import", channel=Channel.IMPORT)
+        try:
+            report = rules_import(
+                actor=actor,
+                organisation=organisation,
+                roots=options["rule_paths"],
+                dry_run=options["dry_run"],
+                enable=not options["disabled"],
+            )
+        except Forbidden as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(report.summary())
 
     def _hunt(
         self, *, paths: list[Path], rules: list[Path] | None, format: str, min_level: str | None, quiet: bool, **_: Any

@@ -5,7 +5,8 @@
     towers soc_intake detect [--rules DIR] [--batch N] [--idle-exit S]
 
 `listen` and `ingest` hand events to `events_accept`: to the JetStream stream when `TOWERS_NATS_URL` is set
-(then run one or more `detect` workers), otherwise to detection in the same process (`--rules`).
+(then run one or more `detect` workers), otherwise to detection in the same process. Detection runs the SOC's
+enabled rules as they stand (switched, tuned or written in the UI meanwhile), or the files given with `--rules`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from towers.core.actor import Actor, Channel
@@ -29,12 +29,10 @@ from towers.soc.intake.event import Event, Quarantined, Result
 from towers.soc.intake.evtx import iter_evtx
 from towers.soc.intake.jsonl import iter_jsonl
 from towers.soc.intake.listener import ThreadedSyslogListener
+from towers.soc.services.detection import Detection
 from towers.soc.services.intake import (
-    alert_hits,
     detector_attach,
     events_accept,
-    events_evaluate,
-    intel_hits,
     stream_message_quarantine,
     stream_settings,
     worker_name,
@@ -67,9 +65,16 @@ class Command(BaseCommand):
         ingest.add_argument("paths", nargs="+", type=Path)
         for command in (listen, ingest):
             command.add_argument("--organisation", required=True, help="Code of the SOC's organisation.")
-            command.add_argument("--rules", action="append", type=Path, help="In-process detection (no stream).")
+            command.add_argument(
+                "--rules", action="append", type=Path, help="Detect with these files (no stream; default: live rules)."
+            )
         detect = sub.add_parser("detect", help="A detection worker: evaluate events from the stream, exactly once.")
-        detect.add_argument("--rules", action="append", type=Path, help="Sigma rules (default: shared data).")
+        detect.add_argument(
+            "--rules",
+            action="append",
+            type=Path,
+            help="Run these Sigma files (default: the enabled rules, live).",
+        )
         detect.add_argument("--batch", type=int, default=100, help="Events fetched and committed together.")
         detect.add_argument("--idle-exit", type=float, help="Exit after this many seconds without events.")
         detect.add_argument("--stream", default="", help="Stream name (default TOWERS_EVENTS).")
@@ -87,12 +92,7 @@ class Command(BaseCommand):
         if options["rules"]:
             if stream_settings() is not None:
                 raise CommandError("--rules is for in-process detection; TOWERS_NATS_URL is set, so run `detect`")
-            engine = self._engine(options["rules"])
-            detector_attach(
-                lambda items: events_evaluate(
-                    engine=engine, items=items, on_hits=alert_hits(actor), on_batch=intel_hits(actor)
-                )
-            )
+            detector_attach(Detection(Actor.system("soc-detect"), engine=self._engine(options["rules"])))
         try:
             if action == "listen":
                 self._listen(actor, organisation, _address(options["udp"]), _address(options["tcp"]))
@@ -101,8 +101,7 @@ class Command(BaseCommand):
         finally:
             detector_attach(None)
 
-    def _engine(self, roots: list[Path] | None) -> Engine:
-        roots = roots or [settings.TOWERS_SHARED_DATA / "sigma" / "rules"]
+    def _engine(self, roots: list[Path]) -> Engine:
         missing = [str(p) for p in roots if not p.exists()]
         if missing:
             raise CommandError(f"rules not found: {', '.join(missing)}")
@@ -180,23 +179,22 @@ class Command(BaseCommand):
         if subjects:
             overrides["subjects"] = subjects
         config = StreamSettings(**{**configured.__dict__, **overrides})
-        engine = self._engine(rules)
+        detection = Detection(
+            Actor.system("soc-detect"), engine=self._engine(rules) if rules else None, worker=worker_name()
+        )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        me = worker_name()
-        actor = Actor.system("soc-detect")
         totals = {"evaluated": 0, "skipped": 0, "hits": 0}
 
         def handler(items: list[StreamEvent]) -> None:
-            # A fresh alert handler each batch: rules switched off or tuned meanwhile take effect at once.
-            done = events_evaluate(
-                engine=engine, items=items, on_hits=alert_hits(actor), on_batch=intel_hits(actor), worker=me
-            )
+            done = detection(items)
             totals["evaluated"] += done.evaluated
             totals["skipped"] += done.skipped
             totals["hits"] += done.hits
 
-        self.stdout.write(f"detector {me} on {config.stream} ({config.subjects}.>), consumer {config.durable}")
+        self.stdout.write(
+            f"detector {detection.worker} on {config.stream} ({config.subjects}.>), consumer {config.durable}"
+        )
         stats = consume(
             handler, settings=config, poison=_quarantine_message, batch=batch, idle_exit=idle_exit, stop=stop
         )

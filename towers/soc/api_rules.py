@@ -17,6 +17,7 @@ from towers.soc import selectors
 from towers.soc.schemas import SocRuleExceptionIn, SocRuleOut, SocSuppressionIn, SocSuppressionOut
 from towers.soc.schemas_rules import SocCustomRuleOut, SocRuleTextIn, SocRuleValidateIn, SocRuleValidationOut
 from towers.soc.services import rules as rule_services
+from towers.soc.sigma import validation
 
 router = Router(tags=["SOC"])
 
@@ -27,7 +28,7 @@ def _actor(request: HttpRequest) -> Any:
 
 @router.post("/detection-rules/validate", response=SocRuleValidationOut, summary="Check a rule text; try samples")
 def rule_validate(request: HttpRequest, body: SocRuleValidateIn) -> Any:
-    return rule_services.rule_validate(body.text, body.sample_events)
+    return validation.rule_validate(body.text, body.sample_events)
 
 
 @router.get("/detection-rules", response=list[SocRuleOut], summary="Detection rules and their tuning")

@@ -21,6 +21,7 @@ from towers.soc import selectors
 from towers.soc.models import DetectionRule, RuleKind, Severity
 from towers.soc.selectors_rules import RuleFilters, rule_detail, rule_page_list
 from towers.soc.services import rules as rule_services
+from towers.soc.sigma.validation import rule_validate
 from towers.soc.views import SEVERITY_CLASS
 from towers.soc.views_steps import form_problems, run_step
 
@@ -105,7 +106,7 @@ def _editor(
     if request.method == "POST" and form.is_valid():
         text = form.cleaned_data["text"]
         if request.POST.get("action") == "validate":
-            validation = rule_services.rule_validate(text, form.cleaned_data["samples"])
+            validation = rule_validate(text, form.cleaned_data["samples"])
         else:
             saved, status = call_service(form, lambda: save(text))
             if saved is not None:

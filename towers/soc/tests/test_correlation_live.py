@@ -347,3 +347,14 @@ def test_two_workers_adding_to_one_window_at_once_see_each_others_matches(soc, e
     # Unserialised, each worker would see only its own three matches and nothing would fire.
     assert [a.count for a in alerts_of(rule)] == [5]
     assert CorrelationMatch.objects.count() == 1
+
+
+def test_the_worker_prunes_correlation_windows_every_five_minutes(soc, engine, monkeypatch):
+    from towers.soc import tasks
+
+    monkeypatch.setattr(tasks.schedule, "again", lambda task: None)  # no next run booked in a unit test
+    correlation(soc, BRUTE_FORCE, "brute_force")
+    run(engine, items(soc, failed(0), failed(1, "bob")))  # T0 is long past: both are outside the 10 minutes
+    assert tasks.prune_correlation_matches.call() == 2
+    assert not CorrelationMatch.objects.exists()
+    assert tasks.schedule._periodic[tasks.prune_correlation_matches.module_path][1] == 300

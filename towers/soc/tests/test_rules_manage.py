@@ -15,9 +15,9 @@ from towers.soc.services.rules import (
     rule_custom_update,
     rule_exception_add,
     rule_exception_remove,
-    rule_validate,
-    rules_import,
 )
+from towers.soc.services.rules_import import rules_import
+from towers.soc.sigma.validation import rule_validate
 from towers.soc.tests.rule_texts import BURST_ID, CERTUTIL_ID, WHOAMI_ID, correlation, detection, write_rules
 
 pytestmark = pytest.mark.django_db

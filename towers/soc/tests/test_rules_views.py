@@ -9,7 +9,8 @@ from towers.core.models import AuditEntry
 from towers.organisations.tests.factories import sign_in
 from towers.organisations.tests.test_api import bearer
 from towers.soc.models import AlertStatus, DetectionRule, Suppression
-from towers.soc.services.rules import rule_custom_create, rule_exception_add, rules_import
+from towers.soc.services.rules import rule_custom_create, rule_exception_add
+from towers.soc.services.rules_import import rules_import
 from towers.soc.tests.factories import detection_rule
 from towers.soc.tests.rule_texts import WHOAMI_ID, correlation, detection, write_rules
 

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from towers.core.actor import Actor
 from towers.soc.models import DetectionRule
-from towers.soc.services.rules import rule_custom_create, rule_disable, rule_exception_add, rules_import
+from towers.soc.services.rules import rule_custom_create, rule_disable, rule_exception_add
+from towers.soc.services.rules_import import rules_import
 from towers.soc.services.ruleset import LiveRules
 from towers.soc.sigma.events import prepare
 from towers.soc.tests.rule_texts import BURST_ID, CERTUTIL_ID, WHOAMI_ID, correlation, detection, write_rules

@@ -21,9 +21,10 @@ from towers.core.console import command_console, progress_bar
 from towers.core.errors import Forbidden
 from towers.organisations.models import Organisation
 from towers.soc.hunt import LEVELS, HuntStats, event_files, hit_document, hunt, rules_at_least, table_row
-from towers.soc.services.rules import rule_validate, rules_import
+from towers.soc.services.rules_import import rules_import
 from towers.soc.sigma.engine import Engine
 from towers.soc.sigma.rules import load_rules
+from towers.soc.sigma.validation import rule_validate
 
 
 class Command(BaseCommand):

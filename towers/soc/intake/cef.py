@@ -49,13 +49,15 @@ def split_header(text: str, count: int) -> list[str] | None:
 def parse_extension(text: str) -> dict[str, str]:
     """`key=value` pairs where values run (spaces included) up to the next ` key=`."""
     out: dict[str, str] = {}
-    matches = list(_KEY.finditer(text))
-    for i, match in enumerate(matches):
-        end = matches[i + 1].start() - 1 if i + 1 < len(matches) else len(text)
-        value = text[match.end() : end].rstrip(" ") if i + 1 == len(matches) else text[match.end() : end]
+    # One C-level split: [text before the first key, key, value, key, value, …]. A value followed by another key
+    # ends with the space the key's look-behind left it; the last one may carry trailing spaces.
+    pieces = _KEY.split(text)
+    last = len(pieces) - 2
+    for i in range(1, len(pieces), 2):
+        value = pieces[i + 1].rstrip(" ") if i == last else pieces[i + 1][:-1]
         if "\\" in value:
             value = _VALUE_ESCAPE.sub(lambda m: _VALUE_UNESCAPED[m.group(1)], value)
-        out[match.group(1)] = value
+        out[pieces[i]] = value
     return out
 
 

@@ -22,9 +22,8 @@ Callback = Callable[[Result], None]
 
 def parse_frame(frame: bytes, *, received_at: datetime | None = None) -> Result:
     """A syslog message, or the CEF/LEEF record it carries."""
-    head = frame[:512]  # the marker sits right after the syslog header, never deep in the message
     for marker, parse in ((b"CEF:", parse_cef), (b"LEEF:", parse_leef)):
-        if marker in head:
+        if frame.find(marker, 0, 512) >= 0:  # it sits right after the syslog header, never deep in the message
             result = parse(frame, received_at=received_at)
             if isinstance(result, Quarantined):
                 # Plain text that merely mentions "CEF:" is a syslog message; a body that starts with it is bad CEF.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from towers.soc.intake.event import Event, Quarantined, Result
@@ -28,12 +29,18 @@ def decode_priority(pri: int) -> tuple[int, int]:
     return pri >> 3, pri & 7
 
 
+_PRI_VALUES = {str(pri): pri for pri in range(192)}  # every well-formed PRI: one lookup on the hot path
+
+
 def _priority(text: str) -> tuple[int, int] | str:
     """The PRI value and the index after `>`, or a quarantine reason."""
     if not text.startswith("<"):
         return "no <PRI> at start"
     end = text.find(">", 1, 5)
     digits = text[1:end] if end > 0 else ""
+    known = _PRI_VALUES.get(digits)
+    if known is not None:
+        return known, end + 1
     if not digits.isdigit() or not digits.isascii() or (len(digits) > 1 and digits[0] == "0"):
         return "malformed <PRI>"
     pri = int(digits)
@@ -150,17 +157,28 @@ def _structured_data(text: str, at: int, fields: dict[str, Any]) -> int | str:
     return at
 
 
-def bsd_timestamp(stamp: str, received_at: datetime) -> datetime | None:
-    """`Mmm dd hh:mm:ss` in the receive year (UTC), or last year when that would lie in the future."""
+@lru_cache(maxsize=4096)  # a busy sender repeats the same second many times over
+def _bsd_parts(stamp: str) -> tuple[int, int, int, int, int] | None:
+    """(month, day, hour, minute, second) of `Mmm dd hh:mm:ss`, or None when it is not one."""
     if len(stamp) != 15 or stamp[3] != " " or stamp[6] != " " or stamp[9] != ":" or stamp[12] != ":":
         return None
     month = _MONTHS.get(stamp[:3])
     day, hh, mm, ss = stamp[4:6].lstrip(), stamp[7:9], stamp[10:12], stamp[13:15]
-    if month is None or not (day + hh + mm + ss).isdigit() or not (day + hh + mm + ss).isascii():
+    digits = day + hh + mm + ss
+    if month is None or not digits.isdigit() or not digits.isascii():
         return None
+    return month, int(day), int(hh), int(mm), int(ss)
+
+
+def bsd_timestamp(stamp: str, received_at: datetime) -> datetime | None:
+    """`Mmm dd hh:mm:ss` in the receive year (UTC), or last year when that would lie in the future."""
+    parts = _bsd_parts(stamp)
+    if parts is None:
+        return None
+    month, day, hh, mm, ss = parts
     for year in (received_at.year, received_at.year - 1):
         try:
-            candidate = datetime(year, month, int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
+            candidate = datetime(year, month, day, hh, mm, ss, tzinfo=UTC)
         except ValueError:
             continue  # 29 February in a non-leap year: try the previous year, or give up
         if candidate <= received_at + _FUTURE_SKEW:

@@ -7,6 +7,8 @@ from towers.cmdb.api_impact import impact_router as cmdb_impact_router
 from towers.cmdb.api_import import router as cmdb_import_router
 from towers.contracts.api import router as contracts_router
 from towers.core.api import install_error_handlers
+from towers.integration.api import router as integration_router
+from towers.integration.api_monitoring import router as monitoring_router
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
 from towers.servicedesk.api import router as servicedesk_router
@@ -46,7 +48,9 @@ api.add_router("", requests_router)
 api.add_router("", major_router)
 api.add_router("", changes_router)
 api.add_router("", knowledge_router)
+api.add_router("", monitoring_router)
 api.add_router("", soc_router)
 api.add_router("", soc_intake_router)
 api.add_router("", soc_rules_router)
 api.add_router("", soc_intel_router)
+api.add_router("", integration_router)

@@ -22,6 +22,8 @@ from towers.core.models import OutboxDelivery, OutboxEvent
 logger = logging.getLogger(__name__)
 Handler = Callable[[OutboxEvent], None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
+# Handlers for every event whose name starts with one of their prefixes (e.g. webhook fan-out).
+_prefix_handlers: list[tuple[tuple[str, ...], Handler]] = []
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -34,6 +36,23 @@ def on(name: str) -> Callable[[Handler], Handler]:
         return handler
 
     return decorator
+
+
+def on_any(*, prefixes: tuple[str, ...]) -> Callable[[Handler], Handler]:
+    """Register a handler for every event whose name starts with one of `prefixes` ("" for all)."""
+
+    def decorator(handler: Handler) -> Handler:
+        if all(registered is not handler for _, registered in _prefix_handlers):
+            _prefix_handlers.append((prefixes, handler))
+        return handler
+
+    return decorator
+
+
+def handlers_for(name: str) -> list[Handler]:
+    """The handlers of the event `name`: those registered for it, then the catch-all ones that match."""
+    matching = [handler for prefixes, handler in _prefix_handlers if name.startswith(prefixes)]
+    return [*_handlers.get(name, []), *matching]
 
 
 def handler_name(handler: Handler) -> str:
@@ -65,7 +84,7 @@ def _nudge_worker() -> None:
 
 def _deliver_one(event: OutboxEvent) -> None:
     done = set(event.deliveries.values_list("handler", flat=True))
-    for handler in _handlers.get(event.name, []):
+    for handler in handlers_for(event.name):
         name = handler_name(handler)
         if name in done:
             continue
@@ -90,6 +109,8 @@ def deliver_pending(*, limit: int = 500) -> int:
                 .first()
             )
             if event is None:  # another worker has it, or it is done
+                if key:  # its successors wait until it is done, so events of one key never overtake it
+                    held_keys.add(key)
                 continue
             try:
                 _deliver_one(event)

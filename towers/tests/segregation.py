@@ -17,6 +17,7 @@ from towers.cmdb.services.items import ci_create
 from towers.cmdb.tests.factories import ConfigurationItemFactory, RelationshipFactory
 from towers.contracts.tests.factories import CalendarFactory, ContractFactory, ServiceFactory, ServiceLevelFactory
 from towers.core.actor import Actor
+from towers.integration.tests.factories import WebhookMessageFactory, WebhookSubscriptionFactory
 from towers.organisations.tests.factories import (
     ApiTokenFactory,
     CommercialGrantFactory,
@@ -110,6 +111,11 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     # Listed by GET /intake/quarantine: another SOC's unparseable input must not show in the attacker's list.
     "intake-quarantine": lambda e: QuarantinedEvent.objects.create(
         organisation=e.applications, source="syslog", reason="apps-only", raw=b"apps-only"
+    ),
+    # The applications supplier's webhook and a dead message of it: another organisation may not list or replay it.
+    "webhook-subscriptions": lambda e: WebhookSubscriptionFactory(organisation=e.applications),
+    "webhook-messages": lambda e: WebhookMessageFactory(
+        id=987654322, subscription=WebhookSubscriptionFactory(organisation=e.applications), status="dead"
     ),
 }
 # Body fields that refer to a resource by id.

@@ -19,6 +19,7 @@ from towers.servicedesk.access import is_requester_only
 from towers.servicedesk.selectors_mail import MAIL_READERS
 
 # Who deals with commercial records, and so with who may see them.
+WEBHOOK_ROLES = (Role.ADMINISTRATOR, Role.SERVICE_MANAGER)  # who manages the organisation's subscriptions
 COMMERCIAL_ROLES = (Role.ADMINISTRATOR, Role.CONTRACT_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR)
 
 
@@ -63,6 +64,7 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("Audit", "audit_list", may_read_audit(actor)),
         ("Commercial access", "commercial_grant_list", member and actor.has_role(*COMMERCIAL_ROLES)),
         ("Imports", "import_start", actor.has_role(Role.ADMINISTRATOR) and not actor.read_only),
+        ("Webhooks", "integration_webhook_messages", member and actor.has_role(*WEBHOOK_ROLES)),
         ("API tokens", "token_list", member),
     ]
     items = []

@@ -142,3 +142,35 @@ def test_many_commits_share_one_queued_delivery_run():
         _emit(n)
     assert DBTaskResult.objects.filter(task_path="towers.core.tasks.deliver_pending_events").count() == 1
     assert events.deliver_all_pending() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"), reason="row locks need PostgreSQL")
+def test_an_event_another_worker_holds_keeps_its_successors_waiting():
+    import threading
+
+    first = _emit(0, key="ticket-7")
+    _emit(1, key="ticket-7")
+    _emit(2, key="other")
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        from django.db import connection
+
+        with transaction.atomic():
+            OutboxEvent.objects.select_for_update().get(pk=first.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=other_worker)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        events.deliver_pending()
+        assert seen == [("other", 2)]  # ticket-7's second event did not overtake its first
+    finally:
+        release.set()
+        holder.join()
+    events.deliver_all_pending()
+    assert seen == [("other", 2), ("ticket-7", 0), ("ticket-7", 1)]

@@ -141,9 +141,10 @@ def test_navigation_follows_roles(client, estate):
     integrator = desk | {"Crossed suppliers", "Received mail"}
     soc = {"Alerts", "ATT&CK", "Security cases", "Detection rules", "Threat intel"}
     assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator | soc
-    assert _nav(client, estate.authority_admin) == everyone | {"Audit", "Imports"} | commercial | integrator | soc
+    admin = {"Audit", "Imports", "Webhooks"}
+    assert _nav(client, estate.authority_admin) == everyone | admin | commercial | integrator | soc
     assert _nav(client, estate.integrator_agent) == everyone | integrator
-    assert _nav(client, estate.network_admin) == everyone | {"Audit", "Imports"} | commercial | desk | soc
+    assert _nav(client, estate.network_admin) == everyone | admin | commercial | desk | soc
     assert _nav(client, estate.network_resolver) == everyone | desk
     requester = person_with_roles(estate.authority, Role.REQUESTER)
     assert _nav(client, requester) == everyone | {"My tickets"}

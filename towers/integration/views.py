@@ -1,0 +1,42 @@
+"""Pages of the integration hub: webhook messages by status, with replay of dead ones."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from towers.core.errors import Forbidden
+from towers.integration import selectors
+from towers.integration.models import WebhookMessage
+from towers.integration.services.subscriptions import webhook_messages_replay
+from towers.organisations.views.common import paginate, request_actor, ui_view
+
+
+@ui_view
+def message_list(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    status = request.GET.get("status", WebhookMessage.Status.DEAD)
+    if status not in WebhookMessage.Status.values:
+        status = ""
+    page = paginate(request, selectors.webhook_message_list(actor=actor, status=status))
+    context = {"page": page, "status": status, "statuses": WebhookMessage.Status.choices}
+    return render(request, "integration/messages.html", context)
+
+
+@require_POST
+@ui_view
+def message_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request_actor(request)
+    message = selectors.webhook_message_get(actor=actor, id=pk)  # 404 when not the actor's
+    try:
+        replayed = webhook_messages_replay(actor=actor, messages=[message])
+    except Forbidden as exc:
+        messages.error(request, str(exc))
+    else:
+        if replayed:
+            messages.success(request, f"Message {message.pk} will be sent again, in order with its ticket.")
+        else:
+            messages.info(request, f"Message {message.pk} is not dead; nothing to replay.")
+    return redirect("integration_webhook_messages")

@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python -m bench.cmdb --reuse
 	$(BIN)/python -m bench.servicedesk --reuse
 	$(BIN)/python -m bench.soc_intake
+	$(BIN)/python -m bench.integration
 	$(BIN)/python -m bench.soc
 
 clean:

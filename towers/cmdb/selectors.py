@@ -171,3 +171,15 @@ def source_list(*, actor: Actor) -> QuerySet[DataSource]:
 
 def source_get(*, actor: Actor, code: str) -> DataSource:
     return get_visible(actor, DataSource.objects.select_related("organisation"), code=code)
+
+
+def ci_for_host(host: str) -> ConfigurationItem | None:
+    """The item a host name names (fully qualified or short, any case); the most critical when several match.
+
+    For machine callers (detection, monitoring) that resolve a name from an event, not for a person's search.
+    """
+    if not host:
+        return None
+    query = Q(name__iexact=host) | Q(name__iexact=host.split(".", 1)[0])
+    candidates = ConfigurationItem.objects.select_related("service", "owner", "support_team").filter(query)
+    return min(candidates, key=lambda ci: (ci.criticality, str(ci.pk)), default=None)

@@ -66,6 +66,15 @@ def request_actor(request: HttpRequest) -> Actor | None:
     return actor_for(person, channel=Channel.API) if isinstance(person, Person) else None
 
 
+def _refusal(actor: Actor | None, table: str) -> JsonResponse | None:
+    """The answer to a caller who is not signed in, or who names a table Towers does not serve; None if neither."""
+    if actor is None:
+        return now_error(401, "User Not Authenticated", "Required to provide Auth information")
+    if table not in TASK_TABLES:
+        return now_error(400, "Invalid table", f"Towers serves {', '.join(TASK_TABLES)} here; not {table!r}")
+    return None
+
+
 def _flag(request: HttpRequest, name: str) -> bool:
     return request.GET.get(name, "false").lower() == "true"
 
@@ -122,10 +131,9 @@ def _link_header(request: HttpRequest, offset: int, limit: int, total: int) -> s
 @require_http_methods(["GET", "POST"])
 def table(request: HttpRequest, table: str) -> HttpResponse:
     actor = request_actor(request)
-    if actor is None:
-        return now_error(401, "User Not Authenticated", "Required to provide Auth information")
-    if table not in TASK_TABLES:
-        return now_error(400, "Invalid table", f"Towers serves {', '.join(TASK_TABLES)} here; not {table!r}")
+    refused = _refusal(actor, table)
+    if refused is not None or actor is None:  # (the second test only tells the type checker what _refusal did)
+        return refused or now_error(401, "User Not Authenticated", "Required to provide Auth information")
     if request.method == "POST":
         return _create(request, table, actor)
     try:
@@ -188,10 +196,9 @@ def _may_write(actor: Actor) -> bool:
 @require_GET
 def record(request: HttpRequest, table: str, sys_id_value: str) -> HttpResponse:
     actor = request_actor(request)
-    if actor is None:
-        return now_error(401, "User Not Authenticated", "Required to provide Auth information")
-    if table not in TASK_TABLES:
-        return now_error(400, "Invalid table", f"Towers serves {', '.join(TASK_TABLES)} here; not {table!r}")
+    refused = _refusal(actor, table)
+    if refused is not None or actor is None:  # (the second test only tells the type checker what _refusal did)
+        return refused or now_error(401, "User Not Authenticated", "Required to provide Auth information")
     try:
         pk = sys_id(sys_id_value)
         display, fields = _display(request), _fields(request)

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 import towers.integration.policies_monitoring  # noqa: F401  (registers the model and the action)
-from towers.cmdb.models import ConfigurationItem
+from towers.cmdb.selectors import ci_for_host
 from towers.core import audit, events
 from towers.core.actor import Actor
 from towers.core.permissions import ensure_can
@@ -49,17 +48,6 @@ class IntakeReport:
             "annotated": self.annotated,
             "ignored": self.ignored,
         }
-
-
-def ci_for_target(target: str) -> ConfigurationItem | None:
-    """The CMDB item the alert names (full or short host name); the most critical when several match."""
-    if not target:
-        return None
-    short = target.split(".", 1)[0]
-    found = ConfigurationItem.objects.select_related("service", "support_team").filter(
-        Q(name__iexact=target) | Q(name__iexact=short)
-    )
-    return min(found, key=lambda ci: (ci.criticality, str(ci.pk)), default=None)
 
 
 def alertmanager_receive(*, actor: Actor, organisation: Organisation, notification: Notification) -> IntakeReport:
@@ -98,7 +86,7 @@ def _firing(actor: Actor, organisation: Organisation, alert: Received, now: date
         MonitoringAlert.objects.filter(pk=row.pk).update(received=row.received + 1, last_received_at=now)
         report.repeated += 1
         return
-    ci = ci_for_target(alert.target)
+    ci = ci_for_host(alert.target)
     impact, urgency = LEVELS.get(alert.severity, (2, 2))
     try:
         with transaction.atomic():  # two notifications of one new episode at once: the second counts as a repeat

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from towers.cmdb.selectors import ci_for_host
 from towers.core import audit, events
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
@@ -24,7 +25,7 @@ from towers.core.permissions import ensure_can
 from towers.soc.models import OPEN_CASE_STATUSES, Alert, AlertStatus, DetectionRule, SecurityCase, Suppression
 from towers.soc.observables import attack_tags, entity, event_time, fingerprint
 from towers.soc.services.case_clocks import case_clocks_recompute
-from towers.soc.services.common import ALERT_FIELDS, ci_for_host
+from towers.soc.services.common import ALERT_FIELDS
 
 DEDUP_WINDOW = timedelta(hours=1)
 REPEAT_AUDIT_EVERY = timedelta(minutes=15)

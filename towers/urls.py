@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("towers.soc.urls")),
     path("", include("towers.integration.urls")),
     path("api/now/", include("towers.integration.urls_now")),
+    path("api/partners/", include("towers.integration.urls_partners")),
+    path("tmf-api/troubleTicket/v5/", include("towers.integration.urls_tmf")),
     path("", include("towers.web.urls")),
 ]

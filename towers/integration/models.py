@@ -21,6 +21,12 @@ class WebhookSubscription(TowersModel):
     secret = models.CharField(max_length=100)
     event_patterns = models.JSONField(default=list)
     active = models.BooleanField(default=True)
+    # "towers" posts Towers' own event envelope; "tmf621" a TMF621 hub listener's notification (TroubleTicket…Event).
+    flavour = models.CharField(
+        max_length=10, choices=[("towers", "Towers"), ("tmf621", "TMF621 hub")], default="towers"
+    )
+    # TMF621 hub `query` as registered (e.g. "eventType=TroubleTicketStateChangeEvent"); empty for all.
+    query = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -69,3 +75,11 @@ class WebhookMessage(models.Model):
 
 
 from towers.integration.models_monitoring import MonitoringAlert  # noqa: E402, F401  (Alertmanager intake)
+from towers.integration.models_partners import (  # noqa: E402, F401  (supplier e-bonding)
+    ExternalIdentifier,
+    FieldMapping,
+    PartnerIntegration,
+    PartnerMessage,
+    StateMapping,
+    TicketBond,
+)

@@ -19,7 +19,7 @@ def _ui_routes(resolver=None, prefix=""):
     for entry in (resolver or get_resolver()).url_patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
-            if not route.startswith("api/"):
+            if not route.startswith(("api/", "tmf-api/")):  # the APIs test their own segregation
                 yield from _ui_routes(entry, route)
         elif isinstance(entry, URLPattern) and route not in {"login/", "health"}:
             yield "/" + route

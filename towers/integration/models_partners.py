@@ -38,6 +38,8 @@ class PartnerIntegration(TowersModel):
     auth_token = models.CharField(max_length=300, blank=True)
     # Hand-offs to these teams go out; none means every team of the organisation.
     teams = models.ManyToManyField(Team, blank=True, related_name="+")
+    # The listener URL registered at the partner's /hub carries a secret; only its digest is kept here.
+    listener_digest = models.CharField(max_length=64, blank=True)
     # The id the partner's /hub gave the listener Towers registered there, to unregister it.
     hub_subscription_id = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)

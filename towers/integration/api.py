@@ -1,22 +1,32 @@
 """REST routes of the integration hub (thin): webhook subscriptions and the dead-letter queue."""
 
+from datetime import timedelta
 from typing import Any, Literal
+from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from towers.core.api import Page
+from towers.core.api import Page, expected_version, set_etag
 from towers.core.errors import Forbidden
 from towers.integration import selectors
 from towers.integration.schemas import (
     WebhookMessageOut,
     WebhookReplayOut,
+    WebhookSecretOut,
+    WebhookSecretRotateIn,
     WebhookSubscriptionCreatedOut,
     WebhookSubscriptionIn,
     WebhookSubscriptionOut,
+    WebhookSubscriptionPatch,
 )
-from towers.integration.services.subscriptions import webhook_messages_replay, webhook_subscription_create
+from towers.integration.services.subscriptions import (
+    webhook_messages_replay,
+    webhook_subscription_create,
+    webhook_subscription_rotate_secret,
+    webhook_subscription_update,
+)
 from towers.organisations.models import Organisation
 
 router = Router(tags=["Integration"])
@@ -46,6 +56,41 @@ def webhook_subscription_create_route(request: HttpRequest, body: WebhookSubscri
         event_patterns=body.event_patterns,
     )
     return Status(201, WebhookSubscriptionCreatedOut.model_validate(subscription).model_copy(update={"secret": secret}))
+
+
+@router.get("/webhook-subscriptions/{id}", response=WebhookSubscriptionOut)
+def webhook_subscription_get(request: HttpRequest, response: HttpResponse, id: UUID) -> Any:
+    subscription = selectors.webhook_subscription_get(actor=_actor(request), id=id)
+    set_etag(response, subscription)
+    return subscription
+
+
+@router.patch("/webhook-subscriptions/{id}", response=WebhookSubscriptionOut)
+def webhook_subscription_update_route(
+    request: HttpRequest, response: HttpResponse, id: UUID, body: WebhookSubscriptionPatch
+) -> Any:
+    """Rename, re-target, change patterns, or pause (`active: false`) and resume; honours If-Match."""
+    actor = _actor(request)
+    subscription = selectors.webhook_subscription_get(actor=actor, id=id)
+    webhook_subscription_update(
+        actor=actor,
+        subscription=subscription,
+        changes=body.dict(exclude_unset=True),
+        expected_version=expected_version(request),
+    )
+    set_etag(response, subscription)
+    return subscription
+
+
+@router.post("/webhook-subscriptions/{id}/rotate-secret", response=WebhookSecretOut)
+def webhook_subscription_rotate_route(request: HttpRequest, id: UUID, body: WebhookSecretRotateIn) -> Any:
+    """A new signing secret (shown once); the old one also signs for `overlap_hours` so receivers can switch."""
+    actor = _actor(request)
+    subscription = selectors.webhook_subscription_get(actor=actor, id=id)
+    secret = webhook_subscription_rotate_secret(
+        actor=actor, subscription=subscription, overlap=timedelta(hours=body.overlap_hours)
+    )
+    return {"secret": secret, "old_secret_valid_until": subscription.previous_secret_expires_at}
 
 
 @router.get("/webhook-messages", response=list[WebhookMessageOut])

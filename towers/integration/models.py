@@ -19,6 +19,9 @@ class WebhookSubscription(TowersModel):
     target_url = models.URLField(max_length=500)
     # Shown once when the subscription is created; kept to sign each message (HMAC needs the key itself).
     secret = models.CharField(max_length=100)
+    # After a rotation the old secret also signs, until it expires, so the receiver can switch without a gap.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     event_patterns = models.JSONField(default=list)
     active = models.BooleanField(default=True)
     # "towers" posts Towers' own event envelope; "tmf621" a TMF621 hub listener's notification (TroubleTicket…Event).

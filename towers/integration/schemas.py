@@ -12,6 +12,24 @@ class WebhookSubscriptionIn(Schema):
     event_patterns: list[str] = Field(description='Event names or patterns, e.g. ["servicedesk.ticket.*"].')
 
 
+class WebhookSubscriptionPatch(Schema):
+    name: str | None = Field(default=None, max_length=200)
+    target_url: str | None = Field(default=None, max_length=500)
+    event_patterns: list[str] | None = None
+    active: bool | None = Field(default=None, description="False pauses delivery; what is owed waits.")
+
+
+class WebhookSecretRotateIn(Schema):
+    overlap_hours: int = Field(
+        default=24, ge=0, le=168, description="How long the old secret keeps signing beside the new one."
+    )
+
+
+class WebhookSecretOut(Schema):
+    secret: str = Field(description="The new HMAC-SHA256 signing secret. Shown once: store it now.")
+    old_secret_valid_until: datetime | None
+
+
 class WebhookSubscriptionOut(Schema):
     id: UUID
     organisation: UUID = Field(alias="organisation_id")
@@ -19,7 +37,9 @@ class WebhookSubscriptionOut(Schema):
     target_url: str
     event_patterns: list[str]
     active: bool
+    flavour: str
     created_at: datetime
+    version: int
 
 
 class WebhookSubscriptionCreatedOut(WebhookSubscriptionOut):

@@ -12,10 +12,13 @@ import random
 from fnmatch import fnmatchcase
 
 
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """The Towers-Signature header value for `body` sent at `timestamp`."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+def sign(secret: str, body: bytes, timestamp: int, *older: str) -> str:
+    """The Towers-Signature header value for `body` sent at `timestamp`: one v1 per secret, the current first
+    (while a rotated-out secret is still honoured, receivers holding either one can verify)."""
+    macs = [
+        hmac.new(key.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest() for key in (secret, *older)
+    ]
+    return f"t={timestamp}," + ",".join(f"v1={mac}" for mac in macs)
 
 
 def verify_signature(secret: str, header: str, body: bytes, now: float, tolerance: int = 300) -> bool:
@@ -30,7 +33,7 @@ def verify_signature(secret: str, header: str, body: bytes, now: float, toleranc
             signatures.append(value)
     if timestamp is None or not signatures or abs(now - timestamp) > tolerance:
         return False
-    expected = sign(secret, body, timestamp).partition(",v1=")[2]
+    expected = sign(secret, body, timestamp).partition(",v1=")[2]  # the one signature made with `secret`
     return any(hmac.compare_digest(expected, candidate) for candidate in signatures)
 
 

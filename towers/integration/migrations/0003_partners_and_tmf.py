@@ -23,6 +23,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="webhooksubscription",
+            name="previous_secret",
+            field=models.CharField(blank=True, max_length=100),
+        ),
+        migrations.AddField(
+            model_name="webhooksubscription",
+            name="previous_secret_expires_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="webhooksubscription",
             name="query",
             field=models.CharField(blank=True, max_length=500),
         ),

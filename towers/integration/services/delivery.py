@@ -95,9 +95,10 @@ def _first_in_key() -> Q:
 
 
 def due_messages(*, now: datetime | None = None) -> QuerySet[WebhookMessage]:
-    """Pending messages whose time has come and that are first in their key: what may be sent now."""
+    """Pending messages whose time has come and that are first in their key: what may be sent now.
+    A paused subscription's messages wait (in order) until it is resumed."""
     return WebhookMessage.objects.filter(
-        _first_in_key(), status=Status.PENDING, next_attempt_at__lte=now or timezone.now()
+        _first_in_key(), status=Status.PENDING, next_attempt_at__lte=now or timezone.now(), subscription__active=True
     ).order_by("id")
 
 
@@ -123,11 +124,20 @@ def _claim(*, limit: int, options: DeliveryOptions) -> list[WebhookMessage]:
     return heads
 
 
+def honoured_old_secrets(message: WebhookMessage) -> list[str]:
+    """The subscription's rotated-out secret while it still signs (see webhook_subscription_rotate_secret)."""
+    subscription = message.subscription
+    expires = subscription.previous_secret_expires_at
+    return (
+        [subscription.previous_secret] if subscription.previous_secret and expires and expires > timezone.now() else []
+    )
+
+
 def _send(client: httpx.Client, message: WebhookMessage, options: DeliveryOptions) -> tuple[int | None, str]:
     body = message_body(message)
     headers = {
         "Content-Type": "application/json",
-        "Towers-Signature": sign(message.subscription.secret, body, int(time.time())),
+        "Towers-Signature": sign(message.subscription.secret, body, int(time.time()), *honoured_old_secrets(message)),
         "Idempotency-Key": str(message.idempotency_key),
         "Towers-Event": message.event_name,
         "User-Agent": "Towers-Webhooks/1",

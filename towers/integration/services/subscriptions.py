@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -13,6 +15,7 @@ from towers.core import audit
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
 from towers.core.permissions import ensure_can
+from towers.core.records import apply_changes
 from towers.integration.models import WebhookMessage, WebhookSubscription
 from towers.organisations.models import Organisation
 
@@ -56,6 +59,49 @@ def webhook_subscription_create(
             after=audit.snapshot(subscription, SUBSCRIPTION_FIELDS),
         )
     return subscription, secret
+
+
+def webhook_subscription_update(
+    *, actor: Actor, subscription: WebhookSubscription, changes: dict[str, Any], expected_version: int | None = None
+) -> WebhookSubscription:
+    """Change a subscription's name, target, patterns or whether it is active (pausing keeps what it is owed)."""
+    ensure_can(actor, MANAGE, subscription)
+    unknown = sorted(set(changes) - set(SUBSCRIPTION_FIELDS))
+    if unknown:
+        raise ValidationFailed({name: ["cannot be changed here"] for name in unknown})
+    cleaned = {name: value.strip() if isinstance(value, str) else value for name, value in changes.items()}
+    merged = {name: cleaned.get(name, getattr(subscription, name)) for name in SUBSCRIPTION_FIELDS}
+    _validate(name=merged["name"], target_url=merged["target_url"], event_patterns=merged["event_patterns"])
+    with transaction.atomic():
+        before, after = apply_changes(subscription, cleaned, expected_version=expected_version)
+        if after:
+            audit.record(actor, "integration.webhook_subscription.updated", subscription, before=before, after=after)
+    return subscription
+
+
+def webhook_subscription_rotate_secret(
+    *, actor: Actor, subscription: WebhookSubscription, overlap: timedelta = timedelta(hours=24)
+) -> str:
+    """A new signing secret, returned once; the old one keeps signing beside it for `overlap` (zero ends it now)
+    so the receiver can deploy the new secret without refusing a single delivery."""
+    ensure_can(actor, MANAGE, subscription)
+    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    keeps_old = overlap > timedelta(0)
+    changes = {
+        "secret": secret,
+        "previous_secret": subscription.secret if keeps_old else "",
+        "previous_secret_expires_at": timezone.now() + overlap if keeps_old else None,
+    }
+    with transaction.atomic():
+        apply_changes(subscription, changes)
+        until = subscription.previous_secret_expires_at
+        audit.record(  # (never the secrets themselves)
+            actor,
+            "integration.webhook_subscription.secret_rotated",
+            subscription,
+            after={"old_secret_valid_until": until.isoformat() if until else "now"},
+        )
+    return secret
 
 
 def webhook_messages_replay(*, actor: Actor, messages: Iterable[WebhookMessage]) -> int:

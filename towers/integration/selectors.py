@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from towers.core.actor import Actor
 from towers.core.permissions import get_visible, visible_to
@@ -13,6 +13,14 @@ from towers.integration.models import WebhookMessage, WebhookSubscription
 
 def webhook_subscription_list(*, actor: Actor) -> QuerySet[WebhookSubscription]:
     return visible_to(actor, WebhookSubscription.objects).select_related("organisation").order_by("name", "id")
+
+
+def webhook_subscription_list_with_counts(*, actor: Actor) -> QuerySet[WebhookSubscription]:
+    """The subscriptions with how many messages each is owed and how many are dead (one query)."""
+    return webhook_subscription_list(actor=actor).annotate(
+        pending=Count("messages", filter=Q(messages__status=WebhookMessage.Status.PENDING)),
+        dead=Count("messages", filter=Q(messages__status=WebhookMessage.Status.DEAD)),
+    )
 
 
 def webhook_subscription_get(*, actor: Actor, id: UUID | str) -> WebhookSubscription:

@@ -169,3 +169,8 @@ TOWERS_MAIL_LISTEN = env("TOWERS_MAIL_LISTEN", "127.0.0.1:8025")
 # IMAP fetch (optional): imaps://user:password@host:993/INBOX
 TOWERS_IMAP_URL = env("TOWERS_IMAP_URL")
 TOWERS_NATS_URL = env("TOWERS_NATS_URL")  # JetStream for SOC event intake; blank: detection runs in-process
+# Networks outbound calls (webhooks, partner tools) never reach: link-local (cloud metadata) and unspecified by
+# default; add e.g. 10.0.0.0/8 where suppliers' tools are not on private networks.
+TOWERS_OUTBOUND_DENIED_NETWORKS = env_list(
+    "TOWERS_OUTBOUND_DENIED_NETWORKS", "169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128,fd00:ec2::254/128"
+)

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from towers.integration.models import WebhookMessage
 from towers.integration.signing import backoff_seconds, sign
+from towers.integration.targets import target_refusal
 
 Status = WebhookMessage.Status
 
@@ -142,6 +143,9 @@ def _send(client: httpx.Client, message: WebhookMessage, options: DeliveryOption
         "Towers-Event": message.event_name,
         "User-Agent": "Towers-Webhooks/1",
     }
+    refused = target_refusal(message.subscription.target_url)
+    if refused:
+        return None, f"Refused: {refused}"
     try:
         response = client.post(message.subscription.target_url, content=body, headers=headers, timeout=options.timeout)
     except httpx.HTTPError as exc:

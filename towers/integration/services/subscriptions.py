@@ -17,6 +17,7 @@ from towers.core.errors import ValidationFailed
 from towers.core.permissions import ensure_can
 from towers.core.records import apply_changes
 from towers.integration.models import WebhookMessage, WebhookSubscription
+from towers.integration.targets import target_refusal
 from towers.organisations.models import Organisation
 
 MANAGE = "integration.manage_webhooks"
@@ -30,6 +31,8 @@ def _validate(*, name: str, target_url: str, event_patterns: list[str]) -> None:
     url = urlsplit(target_url)
     if url.scheme not in ("http", "https") or not url.netloc:
         problems["target_url"] = ["must be an http or https URL"]
+    elif refused := target_refusal(target_url):
+        problems["target_url"] = [refused]
     if not event_patterns or not all(isinstance(p, str) and p.strip() for p in event_patterns):
         problems["event_patterns"] = ["must list at least one event name or pattern, e.g. servicedesk.ticket.*"]
     if problems:

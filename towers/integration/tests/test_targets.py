@@ -1,0 +1,52 @@
+"""The outbound-target guard: denied networks are never called, and a webhook aimed at one fails with the reason."""
+
+import pytest
+from django.test import override_settings
+
+from towers.integration.models import WebhookMessage
+from towers.integration.services.delivery import DeliveryOptions, webhooks_deliver_due
+from towers.integration.targets import target_refusal
+from towers.integration.tests.factories import WebhookMessageFactory, WebhookSubscriptionFactory
+from towers.organisations.tests.test_api import bearer
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/x", "http://0.0.0.0:8000/"],
+)
+def test_link_local_and_unspecified_addresses_are_refused_by_default(url):
+    assert "which Towers does not call" in target_refusal(url)
+
+
+def test_private_and_loopback_addresses_are_allowed_by_default():
+    assert target_refusal("http://10.1.2.3/hook") == "" and target_refusal("http://127.0.0.1:9/hook") == ""
+
+
+@override_settings(TOWERS_OUTBOUND_DENIED_NETWORKS=["10.0.0.0/8"])
+def test_the_operator_chooses_the_denied_networks():
+    assert "10.0.0.0/8" in target_refusal("http://10.1.2.3/hook")
+    assert target_refusal("http://169.254.169.254/") == ""
+
+
+def test_urls_that_are_not_http_are_refused_and_unresolvable_ones_left_to_fail_on_their_own():
+    assert "not an http or https URL" in target_refusal("file:///etc/passwd")
+    assert target_refusal("http://no-such-host.invalid/hook") == ""
+
+
+@pytest.mark.django_db
+def test_a_webhook_to_a_denied_address_fails_with_the_reason_and_sends_nothing():
+    subscription = WebhookSubscriptionFactory(target_url="http://169.254.169.254/latest/meta-data/")
+    message = WebhookMessageFactory(subscription=subscription)
+    webhooks_deliver_due(options=DeliveryOptions(max_attempts=3, timeout=2, lease=30, backoff_base=0, backoff_cap=0))
+    message.refresh_from_db()
+    assert message.status == WebhookMessage.Status.PENDING and message.attempts == 1
+    assert message.last_error.startswith("Refused: 169.254.169.254") and message.last_status is None
+
+
+@pytest.mark.django_db
+def test_a_subscription_to_a_denied_address_is_refused_naming_the_field(client, estate):
+    body = {"name": "x", "target_url": "http://169.254.169.254/", "event_patterns": ["servicedesk.*"]}
+    auth = bearer(estate.applications_admin, estate.applications)
+    response = client.post("/api/v1/webhook-subscriptions", data=body, content_type="application/json", **auth)
+    assert response.status_code == 422
+    assert "169.254.0.0/16" in response.json()["error"]["fields"]["target_url"][0]

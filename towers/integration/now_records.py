@@ -1,8 +1,10 @@
-"""Tickets as ServiceNow task records: the field names, values and display values its Table API returns."""
+"""Records as the Table API returns them: each field as a value, a display value or both, references as sys_ids
+with links (`shape_record`, for every table); and tickets as ServiceNow task records."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +17,19 @@ LONDON = ZoneInfo("Europe/London")  # display values, as a UK user of the tool w
 STATE_LABELS = {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
 PRIORITY_LABELS = {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low", "5": "5 - Planning"}
 LEVEL_LABELS = {"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"}
+Pair = tuple[str, str]  # (value, display value)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How the caller asked for records: sysparm_fields, sysparm_display_value, reference links, the host."""
+
+    fields: Sequence[str] | None = None
+    display: str = "false"  # false, true or all
+    links: bool = True
+    base_url: str = ""
+
+
 # Reference fields: the table the referenced record lives in, and how to reach it from a ticket.
 REFERENCES: dict[str, tuple[str, Callable[[Ticket], Any]]] = {
     "assignment_group": ("sys_user_group", lambda t: t.team),
@@ -24,12 +39,46 @@ REFERENCES: dict[str, tuple[str, Callable[[Ticket], Any]]] = {
 }
 
 
-def now_time(value: datetime | None) -> str:
+def api_time(value: datetime | None) -> str:
+    """A time as the API gives it: UTC, `YYYY-MM-DD HH:MM:SS`."""
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _display_time(value: datetime | None) -> str:
-    return value.astimezone(LONDON).strftime("%d/%m/%Y %H:%M:%S") if value else ""
+def time_pair(value: datetime | None) -> Pair:
+    """A time as ServiceNow's API value (UTC) and display value (as a UK user sees it)."""
+    return api_time(value), value.astimezone(LONDON).strftime("%d/%m/%Y %H:%M:%S") if value else ""
+
+
+def flag_pair(value: bool) -> Pair:
+    return ("true", "true") if value else ("false", "false")
+
+
+def _label(target: Any) -> str:
+    return str(getattr(target, "name", "") or target)
+
+
+def shape_record(
+    plain: dict[str, Pair], refs: dict[str, tuple[str, Any]], every: Sequence[str], shape: Shape
+) -> dict[str, Any]:
+    """One record as the caller asked for it; `refs` maps a reference field to (its table, the target or None)."""
+    out: dict[str, Any] = {}
+    for name in shape.fields or every:
+        link = ""
+        if name in refs:
+            table, target = refs[name]
+            value, label = (target.pk.hex, _label(target)) if target is not None else ("", "")
+            link = f"{shape.base_url}/api/now/table/{table}/{value}" if shape.links and value else ""
+        elif name in plain:
+            value, label = plain[name]
+        else:
+            continue
+        if shape.display == "true":
+            out[name] = label
+        elif shape.display == "all":
+            out[name] = {"display_value": label, "value": value, **({"link": link} if link else {})}
+        else:
+            out[name] = {"link": link, "value": value} if link else value
+    return out
 
 
 def _plain(ticket: Ticket, table: str) -> dict[str, tuple[str, str]]:
@@ -43,7 +92,6 @@ def _plain(ticket: Ticket, table: str) -> dict[str, tuple[str, str]]:
         "sys_created_on": ticket.created_at,
         "sys_updated_on": ticket.updated_at,
     }
-    active = "true" if ticket.state in OPEN_STATES else "false"
     return {
         "sys_id": (ticket.pk.hex, ticket.pk.hex),
         "number": (ticket.reference, ticket.reference),
@@ -58,8 +106,8 @@ def _plain(ticket: Ticket, table: str) -> dict[str, tuple[str, str]]:
         "close_code": (ticket.resolution_code, ticket.resolution_code),
         "close_notes": (ticket.resolution_notes, ticket.resolution_notes),
         "reopen_count": (str(ticket.reopen_count), str(ticket.reopen_count)),
-        "active": (active, active),
-        **{name: (now_time(at), _display_time(at)) for name, at in times.items()},
+        "active": flag_pair(ticket.state in OPEN_STATES),
+        **{name: time_pair(at) for name, at in times.items()},
     }
 
 
@@ -90,43 +138,7 @@ FIELDS = (
 )
 
 
-def _reference(ticket: Ticket, name: str, base_url: str) -> tuple[str, str, str]:
-    """(sys_id, display name, link) of a reference field; empty strings when it is empty."""
-    table, get = REFERENCES[name]
-    target = get(ticket)
-    if target is None:
-        return "", "", ""
-    label = getattr(target, "name", None) or getattr(target, "username", "") or str(target)
-    return target.pk.hex, label, f"{base_url}/api/now/table/{table}/{target.pk.hex}"
-
-
-def ticket_record(
-    ticket: Ticket,
-    *,
-    table: str,
-    fields: list[str] | None = None,
-    display: str = "false",
-    links: bool = True,
-    base_url: str = "",
-) -> dict[str, Any]:
-    """One record as the Table API shows it: `display` is sysparm_display_value (false, true or all)."""
-    plain = _plain(ticket, table)
-    out: dict[str, Any] = {}
-    for name in fields or FIELDS:
-        if name in REFERENCES:
-            value, label, link = _reference(ticket, name, base_url)
-            if display == "true":
-                out[name] = label
-            elif display == "all":
-                out[name] = {"display_value": label, "value": value, **({"link": link} if links and value else {})}
-            else:
-                out[name] = {"link": link, "value": value} if links and value else value
-        elif name in plain:
-            value, label = plain[name]
-            if display == "true":
-                out[name] = label
-            elif display == "all":
-                out[name] = {"display_value": label, "value": value}
-            else:
-                out[name] = value
-    return out
+def ticket_record(ticket: Ticket, table: str, shape: Shape) -> dict[str, Any]:
+    """One task record as the Table API shows it."""
+    refs = {name: (target_table, get(ticket)) for name, (target_table, get) in REFERENCES.items()}
+    return shape_record(_plain(ticket, table), refs, FIELDS, shape)

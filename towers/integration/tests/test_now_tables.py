@@ -3,8 +3,9 @@
 import pytest
 
 from towers.core.actor import Actor
+from towers.integration.now_columns import order_fields, query_q
 from towers.integration.now_query import QueryError, parse_encoded_query
-from towers.integration.now_tables import order_fields, query_q
+from towers.integration.now_tables import TASK_COLUMNS
 from towers.servicedesk.models import State, Ticket
 from towers.servicedesk.services.tickets import ticket_transition
 from towers.servicedesk.tests.factories import build_desk
@@ -28,7 +29,7 @@ def tickets(estate):
 
 def titles(text):
     query = parse_encoded_query(text)
-    return sorted(t.title for t in Ticket.objects.filter(query_q(query)).distinct())
+    return sorted(t.title for t in Ticket.objects.filter(query_q(query, TASK_COLUMNS)).distinct())
 
 
 def test_like_startswith_and_case_insensitive_text(tickets):
@@ -65,8 +66,8 @@ def test_references_by_sys_id_numbers_and_emptiness(tickets):
 
 def test_ordering_follows_orderby_terms(tickets):
     query = parse_encoded_query("ORDERBYDESCpriority^ORDERBYnumber")
-    assert order_fields(query) == ["-priority", "reference"]
-    ordered = Ticket.objects.filter(query_q(query)).order_by(*order_fields(query))
+    assert order_fields(query, TASK_COLUMNS) == ["-priority", "reference"]
+    ordered = Ticket.objects.filter(query_q(query, TASK_COLUMNS)).order_by(*order_fields(query, TASK_COLUMNS))
     assert [t.priority for t in ordered] == sorted((t.priority for t in tickets.values()), reverse=True)
 
 
@@ -86,5 +87,5 @@ def test_ordering_follows_orderby_terms(tickets):
 def test_a_query_on_what_the_table_does_not_have_is_refused_by_name(tickets, text, words):
     with pytest.raises(QueryError, match=words):
         query = parse_encoded_query(text)
-        query_q(query)
-        order_fields(query)
+        query_q(query, TASK_COLUMNS)
+        order_fields(query, TASK_COLUMNS)

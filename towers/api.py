@@ -9,6 +9,7 @@ from towers.contracts.api import router as contracts_router
 from towers.core.api import install_error_handlers
 from towers.integration.api import router as integration_router
 from towers.integration.api_monitoring import router as monitoring_router
+from towers.integration.api_partners import router as partners_router
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
 from towers.servicedesk.api import router as servicedesk_router
@@ -54,3 +55,4 @@ api.add_router("", soc_intake_router)
 api.add_router("", soc_rules_router)
 api.add_router("", soc_intel_router)
 api.add_router("", integration_router)
+api.add_router("", partners_router)

@@ -7,4 +7,11 @@ class IntegrationConfig(AppConfig):
     verbose_name = "Integration"
 
     def ready(self) -> None:
-        from towers.integration import handlers, policies, tasks  # noqa: F401  (register)
+        from towers.integration import (  # noqa: F401  (register)
+            handlers,
+            handlers_partners,
+            policies,
+            policies_partners,
+            tasks,
+            tasks_partners,
+        )

@@ -160,6 +160,12 @@ class PartnerMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.direction} {self.operation} #{self.id}"
 
+    @property
+    def outcome(self) -> str:
+        """Why it failed, or (inbound) what applying it did."""
+        response = self.response if isinstance(self.response, dict) else {}
+        return self.last_error or str(response.get("outcome", ""))
+
 
 class ExternalIdentifier(models.Model):
     """TMF621's externalIdentifier: a ticket's id in someone else's system, as the caller that set it gave it."""

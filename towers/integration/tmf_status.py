@@ -2,12 +2,13 @@
 
 The default mapping; a supplier integration's own state mapping table (models_partners.StateMapping) overrides it
 for that supplier. TMF621 has no "new": a ticket Towers has not yet started is "acknowledged" (received and
-accepted for handling); "held" is a ticket waiting on someone else, which Towers keeps as pending too.
+accepted for handling). Towers' pending has a reason: pending on the requester is TMF's "pending" (information
+required), pending on anyone else (a supplier, a change, an approval) is TMF's "held".
 """
 
 from __future__ import annotations
 
-from towers.servicedesk.models import State
+from towers.servicedesk.models import PendingReason, State
 
 TMF_STATUSES = ("acknowledged", "rejected", "pending", "held", "inProgress", "cancelled", "closed", "resolved")
 
@@ -32,9 +33,14 @@ TOWERS_STATE: dict[str, str] = {
     "rejected": State.CANCELLED,
 }
 
+# Why a ticket put on hold through TMF621 waits: "pending" needs the requester, "held" someone else.
+PENDING_REASON = {"pending": PendingReason.REQUESTER, "held": PendingReason.SUPPLIER}
 
-def tmf_status(state: str) -> str:
-    """Towers' state as TMF621 status (an unknown state is a programming error, so it raises KeyError)."""
+
+def tmf_status(state: str, pending_reason: str = "") -> str:
+    """Towers' state (and why it is pending) as TMF621 status; an unknown state is a programming error (KeyError)."""
+    if state == State.PENDING and pending_reason and pending_reason != PendingReason.REQUESTER:
+        return "held"
     return TMF_STATUS[state]
 
 
@@ -44,3 +50,9 @@ def towers_state(status: str) -> str:
         return TOWERS_STATE[status]
     except KeyError:
         raise ValueError(f"status {status!r} is not one of {', '.join(TMF_STATUSES)}") from None
+
+
+def clock_state_status(clock_state: str) -> str:
+    """A timeline row's state ("pending_supplier", as the clock engine records it) as TMF621 status."""
+    state, _, reason = clock_state.partition("_") if clock_state.startswith("pending_") else (clock_state, "", "")
+    return tmf_status(state, reason)

@@ -4,6 +4,13 @@ Like /api/v1 and /api/now, it authenticates each request itself (a bearer API to
 segregation tests, so the UI page walkers leave it alone.
 """
 
-from django.urls import path  # noqa: F401  (the TMF621 routes are added below)
+from django.urls import path
 
-urlpatterns: list = []
+from towers.integration import tmf_api
+
+urlpatterns = [
+    path("troubleTicket", tmf_api.trouble_tickets, name="tmf_trouble_tickets"),
+    path("troubleTicket/<str:id>", tmf_api.trouble_ticket_view, name="tmf_trouble_ticket"),
+    path("hub", tmf_api.hubs, name="tmf_hubs"),
+    path("hub/<str:id>", tmf_api.hub, name="tmf_hub"),
+]

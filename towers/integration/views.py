@@ -3,6 +3,8 @@ status, with replay of dead ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -32,20 +34,24 @@ def message_list(request: HttpRequest) -> HttpResponse:
     return render(request, "integration/messages.html", context)
 
 
+def replay_and_tell(request: HttpRequest, message: Any, replay: Callable[..., int]) -> None:
+    """Replay one dead message (webhook or partner) with `replay` and say on the next page what became of it."""
+    try:
+        replayed = replay(actor=request_actor(request), messages=[message])
+    except Forbidden as exc:
+        messages.error(request, str(exc))
+        return
+    if replayed:
+        messages.success(request, f"Message {message.pk} will be sent again, in order with its ticket.")
+    else:
+        messages.info(request, f"Message {message.pk} is not dead; nothing to replay.")
+
+
 @require_POST
 @ui_view
 def message_replay(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request_actor(request)
-    message = selectors.webhook_message_get(actor=actor, id=pk)  # 404 when not the actor's
-    try:
-        replayed = webhook_messages_replay(actor=actor, messages=[message])
-    except Forbidden as exc:
-        messages.error(request, str(exc))
-    else:
-        if replayed:
-            messages.success(request, f"Message {message.pk} will be sent again, in order with its ticket.")
-        else:
-            messages.info(request, f"Message {message.pk} is not dead; nothing to replay.")
+    message = selectors.webhook_message_get(actor=request_actor(request), id=pk)  # 404 when not the actor's
+    replay_and_tell(request, message, webhook_messages_replay)
     return redirect("integration_webhook_messages")
 
 

@@ -174,3 +174,6 @@ TOWERS_NATS_URL = env("TOWERS_NATS_URL")  # JetStream for SOC event intake; blan
 TOWERS_OUTBOUND_DENIED_NETWORKS = env_list(
     "TOWERS_OUTBOUND_DENIED_NETWORKS", "169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128,fd00:ec2::254/128"
 )
+# Where partners reach this Towers (scheme://host[:port], no trailing slash): supplier integrations register
+# <TOWERS_PUBLIC_URL>/api/partners/<id>/listener/<secret> at each partner's TMF621 /hub.
+TOWERS_PUBLIC_URL = env("TOWERS_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -17,7 +17,9 @@ from towers.cmdb.services.items import ci_create
 from towers.cmdb.tests.factories import ConfigurationItemFactory, RelationshipFactory
 from towers.contracts.tests.factories import CalendarFactory, ContractFactory, ServiceFactory, ServiceLevelFactory
 from towers.core.actor import Actor
+from towers.integration.models_partners import FieldMapping, StateMapping
 from towers.integration.tests.factories import WebhookMessageFactory, WebhookSubscriptionFactory
+from towers.integration.tests.factories_partners import PartnerMessageFactory, foreign_partner
 from towers.organisations.tests.factories import (
     ApiTokenFactory,
     CommercialGrantFactory,
@@ -116,6 +118,18 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "webhook-subscriptions": lambda e: WebhookSubscriptionFactory(organisation=e.applications),
     "webhook-messages": lambda e: WebhookMessageFactory(
         id=987654322, subscription=WebhookSubscriptionFactory(organisation=e.applications), status="dead"
+    ),
+    # The applications supplier's own tool bonded over TMF621: its mappings and message log are its and the
+    # integrator's, never another supplier's (ids no other row has, so a leak shows in a list).
+    "partner-integrations": foreign_partner,
+    "field-mappings": lambda e: FieldMapping.objects.create(
+        id=987654324, integration=foreign_partner(e), ours="title", theirs="name"
+    ),
+    "state-mappings": lambda e: StateMapping.objects.create(
+        id=987654325, integration=foreign_partner(e), ours="pending", theirs="held"
+    ),
+    "partner-messages": lambda e: PartnerMessageFactory(
+        id=987654323, integration=foreign_partner(e), status="dead", ticket=foreign_ticket(e)
     ),
 }
 # Body fields that refer to a resource by id.

@@ -72,6 +72,8 @@ class DeliveryRun:
 
 
 def message_body(message: WebhookMessage) -> bytes:
+    if message.subscription.flavour == "tmf621":  # a TMF621 listener takes the notification itself, no envelope
+        return json.dumps(message.payload, separators=(",", ":"), sort_keys=True).encode()
     return json.dumps(
         {
             "id": str(message.idempotency_key),

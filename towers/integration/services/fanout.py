@@ -8,6 +8,7 @@ from towers.core.actor import Actor
 from towers.core.models import OutboxEvent
 from towers.integration.models import WebhookMessage, WebhookSubscription
 from towers.integration.services.subjects import subject_visible, subscriber_actor
+from towers.integration.services.tmf_notifications import tmf_notification
 from towers.integration.signing import matches
 
 
@@ -31,13 +32,18 @@ def event_fan_out(*, event: OutboxEvent) -> list[WebhookMessage]:
             actors[organisation.id] = subscriber_actor(organisation)
         if not subject_visible(actors[organisation.id], event.payload):
             continue
+        payload: dict[str, object] | None = event.payload
+        if subscription.flavour == "tmf621":  # a TMF621 hub listener gets the TMF notification, or nothing
+            payload = tmf_notification(subscription=subscription, event=event, actor=actors[organisation.id])
+            if payload is None:
+                continue
         owed.append(
             WebhookMessage(
                 subscription=subscription,
                 idempotency_key=event.uuid,
                 event_name=event.name,
                 ordering_key=event.key,
-                payload=event.payload,
+                payload=payload,
                 created_at=event.created_at,
             )
         )

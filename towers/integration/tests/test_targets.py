@@ -50,3 +50,32 @@ def test_a_subscription_to_a_denied_address_is_refused_naming_the_field(client, 
     response = client.post("/api/v1/webhook-subscriptions", data=body, content_type="application/json", **auth)
     assert response.status_code == 422
     assert "169.254.0.0/16" in response.json()["error"]["fields"]["target_url"][0]
+
+
+@pytest.mark.django_db
+def test_a_partner_tool_at_a_denied_address_is_never_called(estate):
+    from towers.integration.services.partner_delivery import partners_deliver_due
+    from towers.integration.tests.factories_partners import PartnerIntegrationFactory, PartnerMessageFactory
+
+    integration = PartnerIntegrationFactory(base_url="http://169.254.169.254/tmf-api/troubleTicket/v5")
+    message = PartnerMessageFactory(integration=integration, operation="create")
+    partners_deliver_due(options=DeliveryOptions(max_attempts=3, timeout=2, lease=30, backoff_base=0, backoff_cap=0))
+    message.refresh_from_db()
+    assert message.status == "pending" and message.http_status is None
+    assert "Refused: 169.254.169.254" in message.last_error
+
+
+@pytest.mark.django_db
+def test_a_partner_integration_at_a_denied_address_is_refused_naming_the_field(estate):
+    from towers.core.errors import ValidationFailed
+    from towers.integration.services.partner_admin import partner_integration_create
+    from towers.organisations.tests.factories import actor_of
+
+    with pytest.raises(ValidationFailed) as refused:
+        partner_integration_create(
+            actor=actor_of(estate.integrator_admin, estate.integrator),
+            organisation=estate.applications,
+            name="Metadata",
+            base_url="http://169.254.169.254/",
+        )
+    assert "169.254.0.0/16" in refused.value.fields["base_url"][0]

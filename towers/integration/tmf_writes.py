@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from towers.core import audit
 from towers.core.actor import Actor
@@ -30,6 +31,7 @@ from towers.integration.tmf_intake import (
 )
 from towers.integration.tmf_status import PENDING_REASON, towers_state
 from towers.servicedesk.models import State, Ticket, TicketKind
+from towers.servicedesk.selectors import tickets_visible
 from towers.servicedesk.services.config import desk_settings
 from towers.servicedesk.services.tickets import ticket_comment, ticket_create, ticket_transition, ticket_update
 
@@ -87,7 +89,8 @@ def trouble_ticket_create(*, actor: Actor, body: Any) -> Ticket:
     """Raise a ticket from a TroubleTicket_FVO; attributes Towers does not know are named, not ignored.
 
     A status other than acknowledged is the first move of the new ticket (a partner handing over work it has
-    already started), made in the same transaction so a refused move leaves no ticket behind.
+    already started), made in the same transaction so a refused move leaves no ticket behind. A create repeating
+    an external id the caller's organisation already set answers with that ticket (see _raised_before).
     """
     body = _object(body)
     unknown = sorted(set(body) - CREATE_TAKEN - META - SET_BY_TOWERS - set(CARRIED))
@@ -105,6 +108,9 @@ def trouble_ticket_create(*, actor: Actor, body: Any) -> Ticket:
     service, cis, other_entities = entities_of(actor, body)
     kept = _carried(body, {"relatedParty": other_parties, "relatedEntity": other_entities}, moving)
     notes, identifiers = new_notes(body), new_identifiers(body)
+    earlier = _raised_before(actor, identifiers)
+    if earlier is not None:
+        return earlier
     with transaction.atomic():
         ticket = ticket_create(
             actor=actor,
@@ -123,6 +129,21 @@ def trouble_ticket_create(*, actor: Actor, body: Any) -> Ticket:
         if moving and status is not None:
             _move(actor, ticket, status, text(body, "statusChangeReason") or "")
     return ticket
+
+
+def _raised_before(actor: Actor, identifiers: list[NewIdentifier]) -> Ticket | None:
+    """The ticket this caller's organisation already raised under one of these external ids, if it may see it.
+
+    A partner that retries a create whose answer it never got (a timeout, a lost connection) must not raise a
+    second ticket: its own id for the ticket, in externalIdentifier, makes the create idempotent.
+    """
+    if actor.organisation_id is None or not identifiers:
+        return None
+    same = Q()
+    for identifier in identifiers:
+        same |= Q(owner=identifier.owner, external_id=identifier.external_id)
+    rows = ExternalIdentifier.objects.filter(same, organisation_id=actor.organisation_id)
+    return tickets_visible(actor).filter(pk__in=rows.values("ticket_id")).order_by("opened_at").first()
 
 
 def _add(actor: Actor, ticket: Ticket, notes: list[NewNote], identifiers: list[NewIdentifier]) -> None:

@@ -58,11 +58,20 @@ def test_a_trouble_ticket_is_created_and_read_back(client, desk, agent, estate):
     assert {"ticket.created", "ticket.commented", "ticket.external_identifier_added"} <= actions
 
 
+def test_a_retried_create_answers_with_the_ticket_it_raised_the_first_time(client, desk, agent, estate):
+    first = post(client, NEW, agent)
+    again = post(client, {**NEW, "note": [{"text": "sent twice", "@type": "Note"}]}, agent)
+    assert first.status_code == again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert Ticket.objects.filter(title="Radio console dead").count() == 1
+    other = post(client, NEW, bearer(estate.applications_admin, estate.applications))  # not its identifier
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+
+
 def test_a_status_on_create_is_the_new_tickets_first_move(client, desk, agent):
     body = post(client, NEW | {"status": "inProgress", "statusChangeReason": "Started in our tool"}, agent).json()
     assert body["status"] == "inProgress" and body["statusChangeReason"] == "Started in our tool"
     assert Ticket.objects.get(pk=body["id"]).state == State.IN_PROGRESS
-    task = post(client, NEW | {"ticketType": "Task"}, agent).json()
+    task = post(client, NEW | {"ticketType": "Task", "externalIdentifier": [{"id": "SUP-78"}]}, agent).json()
     assert task["ticketType"] == "task" and Ticket.objects.get(pk=task["id"]).reference.startswith("TSK")
 
 
@@ -71,9 +80,8 @@ def test_a_named_requester_is_found_by_id_or_email(client, desk, agent):
     body = post(client, NEW | {"relatedParty": [party]}, agent).json()
     assert Ticket.objects.get(pk=body["id"]).requester == desk.requester
     party["partyOrPartyRole"]["id"] = desk.requester.pk.hex
-    assert Ticket.objects.get(pk=post(client, NEW | {"relatedParty": [party]}, agent).json()["id"]).requester_id == (
-        desk.requester.pk
-    )
+    by_id = post(client, NEW | {"relatedParty": [party], "externalIdentifier": [{"id": "SUP-79"}]}, agent).json()
+    assert by_id["id"] != body["id"] and Ticket.objects.get(pk=by_id["id"]).requester_id == desk.requester.pk
 
 
 def test_what_towers_has_no_field_for_is_kept_as_a_work_note(client, desk, agent):

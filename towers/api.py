@@ -10,6 +10,8 @@ from towers.core.api import install_error_handlers
 from towers.integration.api import router as integration_router
 from towers.integration.api_monitoring import router as monitoring_router
 from towers.integration.api_partners import router as partners_router
+from towers.mobile.api_fleet import router as mobile_fleet_router
+from towers.mobile.api_import import router as mobile_import_router
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
 from towers.servicedesk.api import router as servicedesk_router
@@ -50,6 +52,8 @@ api.add_router("", major_router)
 api.add_router("", changes_router)
 api.add_router("", knowledge_router)
 api.add_router("", monitoring_router)
+api.add_router("", mobile_fleet_router)
+api.add_router("", mobile_import_router)
 api.add_router("", soc_router)
 api.add_router("", soc_intake_router)
 api.add_router("", soc_rules_router)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("towers.cmdb.urls")),
     path("", include("towers.servicedesk.urls")),
     path("", include("towers.soc.urls")),
+    path("", include("towers.mobile.urls")),
     path("", include("towers.integration.urls")),
     path("api/now/", include("towers.integration.urls_now")),
     path("api/partners/", include("towers.integration.urls_partners")),

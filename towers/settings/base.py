@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "towers.cmdb",
     "towers.servicedesk",
     "towers.soc",
+    "towers.mobile",
     "towers.integration",
     "towers.web",
     "towers.demo",

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class MobileConfig(AppConfig):
+    name = "towers.mobile"
+    label = "mobile"
+    verbose_name = "Mobile services"
+
+    def ready(self) -> None:
+        from towers.mobile import policies  # noqa: F401  (register)

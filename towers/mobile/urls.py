@@ -1,0 +1,9 @@
+"""Pages of mobile services, under /mobile/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("mobile/", include("towers.mobile.urls_fleet")),
+    path("mobile/", include("towers.mobile.urls_import")),
+    path("mobile/", include("towers.mobile.urls_dashboard")),
+]

@@ -7,7 +7,12 @@ from towers.core import permissions
 from towers.core.roles import Role
 from towers.mobile.models import Accessory, ComplianceRule, Device, DeviceEvent, MdmImport, SimCard
 
-permissions.register(Device, parties=["organisation", "supplier", "team__organisation"], owner="organisation")
+# The owner and the mobile supplier that runs the fleet for it both administer a device.
+permissions.register(
+    Device,
+    parties=["organisation", "supplier", "team__organisation"],
+    owner=lambda device: {device.organisation_id, device.supplier_id} - {None},
+)
 permissions.register(DeviceEvent, parties=["device__organisation", "device__supplier"], owner="device.organisation")
 permissions.register(SimCard, parties=["organisation", "operator", "device__supplier"], owner="organisation")
 permissions.register(Accessory, parties=["organisation"], owner="organisation")

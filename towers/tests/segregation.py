@@ -20,6 +20,8 @@ from towers.core.actor import Actor
 from towers.integration.models_partners import FieldMapping, StateMapping
 from towers.integration.tests.factories import WebhookMessageFactory, WebhookSubscriptionFactory
 from towers.integration.tests.factories_partners import PartnerMessageFactory, foreign_partner
+from towers.mobile.models import MdmImport
+from towers.mobile.tests.factories import ComplianceRuleFactory, DeviceFactory
 from towers.organisations.tests.factories import (
     ApiTokenFactory,
     CommercialGrantFactory,
@@ -131,6 +133,13 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     "partner-messages": lambda e: PartnerMessageFactory(
         id=987654323, integration=foreign_partner(e), status="dead", ticket=foreign_ticket(e)
     ),
+    # An MDM import run of the applications supplier's own fleet: its report names devices and their users.
+    "imports": lambda e: MdmImport.objects.create(
+        organisation=e.applications, filename="apps-only.csv", source_format="intune-csv", started_by="apps"
+    ),
+    # The applications supplier's own phones and rules (a device's page names its user and its SIMs' numbers).
+    "devices": lambda e: DeviceFactory(organisation=e.applications, name="apps-only"),
+    "compliance-rules": lambda e: ComplianceRuleFactory(organisation=e.applications, name="apps-only"),
 }
 # Body fields that refer to a resource by id.
 FIELD_RESOURCES = {
@@ -158,6 +167,9 @@ FIELD_RESOURCES = {
     "approvers": "people",
     "catalog_item": "catalog-items",
     "manager": "people",
+    "device": "devices",
+    "operator": "organisations",
+    "ticket_team": "teams",
 }
 # Path parameters that are values, not object ids: what to put in them.
 PATH_VALUES = {"period": "2026-03-01", "index": "0"}  # index: a detection rule's first exception

@@ -21,6 +21,8 @@ from towers.servicedesk.selectors_mail import MAIL_READERS
 # Who deals with commercial records, and so with who may see them.
 WEBHOOK_ROLES = (Role.ADMINISTRATOR, Role.SERVICE_MANAGER)  # who manages the organisation's subscriptions
 COMMERCIAL_ROLES = (Role.ADMINISTRATOR, Role.CONTRACT_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR)
+# Who manages the mobile fleet (mobile.manage_fleet) or reads it (auditors); the list shows only what they may see.
+FLEET_ROLES = (Role.ADMINISTRATOR, Role.SERVICE_MANAGER, Role.RESOLVER, Role.AUDITOR)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("Contracts", "contract_list", member and actor.has_role(*COMMERCIAL_ROLES)),
         ("Catalogue", "service_list", member),
         ("CMDB", "ci_list", member),
+        ("Mobile", "mobile_device_list", member and actor.has_role(*FLEET_ROLES)),
         ("Audit", "audit_list", may_read_audit(actor)),
         ("Commercial access", "commercial_grant_list", member and actor.has_role(*COMMERCIAL_ROLES)),
         ("Imports", "import_start", actor.has_role(Role.ADMINISTRATOR) and not actor.read_only),

@@ -140,12 +140,13 @@ def test_navigation_follows_roles(client, estate):
     desk = {"Queues", "Hand-offs", "Major incidents", "Problems", "Changes", "Approvals"}
     integrator = desk | {"Crossed suppliers", "Received mail"}
     soc = {"Alerts", "ATT&CK", "Security cases", "Detection rules", "Threat intel"}
-    assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator | soc
+    mobile = {"Mobile"}
+    assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator | soc | mobile
     admin = {"Audit", "Imports", "Webhooks"}
-    assert _nav(client, estate.authority_admin) == everyone | admin | commercial | integrator | soc
+    assert _nav(client, estate.authority_admin) == everyone | admin | commercial | integrator | soc | mobile
     assert _nav(client, estate.integrator_agent) == everyone | integrator
-    assert _nav(client, estate.network_admin) == everyone | admin | commercial | desk | soc
-    assert _nav(client, estate.network_resolver) == everyone | desk
+    assert _nav(client, estate.network_admin) == everyone | admin | commercial | desk | soc | mobile
+    assert _nav(client, estate.network_resolver) == everyone | desk | mobile
     requester = person_with_roles(estate.authority, Role.REQUESTER)
     assert _nav(client, requester) == everyone | {"My tickets"}
 

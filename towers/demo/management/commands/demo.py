@@ -9,6 +9,7 @@ from towers.cmdb import largeestate
 from towers.core.console import command_console, progress_bar
 from towers.demo.desk_extras import seed_desk_extras
 from towers.demo.estate import DEMO_PASSWORD, SIZES, seed
+from towers.demo.mobile import seed_mobile
 from towers.demo.servicedesk import seed_history
 from towers.demo.soc import seed_soc
 
@@ -54,6 +55,13 @@ class Command(BaseCommand):
             console.print(
                 f"SOC: {soc.rules} custom rules, {soc.indicators} indicators, {soc.events} events, {soc.alerts} "
                 f"alerts, {soc.cases} security cases ({soc.incident} handed off to the asset's supplier)."
+            )
+        with progress_bar(console) as progress:
+            progress.add_task("Seeding the mobile fleet: compliance rules and an Intune export", total=None)
+            fleet = seed_mobile(size)
+        if fleet is not None:
+            console.print(
+                f"Mobile: {fleet.devices:,} devices imported from Intune, {fleet.non_compliant:,} non-compliant."
             )
         table = Table("Username", "Organisation", "Roles", title=f"Demo log-ins (password: {DEMO_PASSWORD})")
         for row in result.logins:

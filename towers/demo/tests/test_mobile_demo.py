@@ -1,0 +1,53 @@
+"""The mobile demo: an Intune export through the real import, rules evaluated, a few devices lost or stolen."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from towers.core.actor import Actor
+from towers.demo import estate, mobile
+from towers.demo.servicedesk import configure_desk
+from towers.mobile.models import Compliance, Device, DeviceStatus, MdmImport
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[mobile.MobileSeed | None]:
+    with django_db_blocker.unblock(), transaction.atomic():
+        sizes, devices = dict(estate.SIZES), dict(mobile.DEVICES)
+        estate.SIZES["small"], mobile.DEVICES["small"] = 30, 120
+        try:
+            estate.seed("small")
+            configure_desk(Actor.system("demo"))
+            yield mobile.seed_mobile("small")
+        finally:
+            estate.SIZES.update(sizes)
+            mobile.DEVICES.update(devices)
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def fleet(seeded_once, db):
+    return seeded_once
+
+
+def test_the_fleet_comes_in_through_the_intune_import_with_realistic_states(fleet):
+    assert fleet is not None and fleet.devices == 120 == Device.objects.count()
+    run = MdmImport.objects.get()
+    assert (run.dry_run, run.rejected, run.created) == (False, 0, 120)
+    statuses = set(Device.objects.values_list("status", flat=True))
+    assert {DeviceStatus.ISSUED, DeviceStatus.IN_STOCK, DeviceStatus.LOST, DeviceStatus.STOLEN} <= statuses
+    assert Device.objects.filter(ci__isnull=False, person__isnull=False).exists()
+
+
+def test_some_devices_break_the_rules_with_reasons(fleet):
+    assert 0 < fleet.non_compliant < fleet.devices
+    breaking = Device.objects.filter(compliance=Compliance.NON_COMPLIANT).first()
+    assert breaking is not None and breaking.compliance_reasons
+
+
+def test_seeding_twice_changes_nothing(fleet):
+    assert mobile.seed_mobile("small") is None and Device.objects.count() == 120

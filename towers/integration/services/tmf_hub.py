@@ -20,6 +20,7 @@ from towers.core.permissions import ensure_can
 from towers.integration.models import WebhookSubscription
 from towers.integration.services.subscriptions import MANAGE, SUBSCRIPTION_FIELDS
 from towers.integration.services.tmf_notifications import EVENT_TYPES, hub_event_types
+from towers.integration.targets import target_refusal
 from towers.organisations.models import Organisation
 
 FLAVOUR = "tmf621"
@@ -31,6 +32,8 @@ def hub_register(*, actor: Actor, organisation: Organisation, callback: str, que
     url = urlsplit(callback)
     if url.scheme not in ("http", "https") or not url.netloc or len(callback) > MAX_URL:
         raise ValidationFailed.one("callback", f"must be an http or https URL of at most {MAX_URL} characters")
+    if refused := target_refusal(callback):  # refused now rather than only at each send
+        raise ValidationFailed.one("callback", refused)
     hub_event_types(query)
     subscription = WebhookSubscription(
         organisation=organisation,

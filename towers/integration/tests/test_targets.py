@@ -79,3 +79,18 @@ def test_a_partner_integration_at_a_denied_address_is_refused_naming_the_field(e
             base_url="http://169.254.169.254/",
         )
     assert "169.254.0.0/16" in refused.value.fields["base_url"][0]
+
+
+@pytest.mark.django_db
+def test_a_tmf621_listener_at_a_denied_address_is_refused_at_registration(estate):
+    from towers.core.errors import ValidationFailed
+    from towers.integration.services.tmf_hub import hub_register
+    from towers.organisations.tests.factories import actor_of
+
+    with pytest.raises(ValidationFailed) as refused:
+        hub_register(
+            actor=actor_of(estate.applications_admin, estate.applications),
+            organisation=estate.applications,
+            callback="http://169.254.169.254/listener",
+        )
+    assert "169.254.0.0/16" in refused.value.fields["callback"][0]

@@ -12,6 +12,9 @@ from towers.integration.api_monitoring import router as monitoring_router
 from towers.integration.api_partners import router as partners_router
 from towers.mobile.api_fleet import router as mobile_fleet_router
 from towers.mobile.api_import import router as mobile_import_router
+from towers.mobile.api_inventory import router as mobile_inventory_router
+from towers.mobile.api_lifecycle import router as mobile_lifecycle_router
+from towers.mobile.api_loss import router as mobile_loss_router
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
 from towers.servicedesk.api import router as servicedesk_router
@@ -54,6 +57,9 @@ api.add_router("", knowledge_router)
 api.add_router("", monitoring_router)
 api.add_router("", mobile_fleet_router)
 api.add_router("", mobile_import_router)
+api.add_router("", mobile_inventory_router)
+api.add_router("", mobile_lifecycle_router)
+api.add_router("", mobile_loss_router)
 api.add_router("", soc_router)
 api.add_router("", soc_intake_router)
 api.add_router("", soc_rules_router)

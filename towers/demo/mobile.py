@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from towers.core.actor import Actor, Channel
+from towers.demo.mobile_losses import seed_loss_routing, seed_losses
 from towers.mobile.models import Device, DeviceStatus
 from towers.mobile.services.compliance import rule_create
-from towers.mobile.services.devices import device_update
+from towers.mobile.services.devices import device_assign, device_update
 from towers.mobile.services.mdm_import import mdm_import
 from towers.organisations.models import Organisation, Person, Team
 from towers.organisations.selectors import actor_for
@@ -40,6 +41,7 @@ COLUMNS = [
 class MobileSeed:
     devices: int
     non_compliant: int
+    losses: int = 0
 
 
 def _luhn(digits: str) -> str:
@@ -100,11 +102,21 @@ def seed_mobile(size: str = "small") -> MobileSeed | None:
                      filename="intune-devices.csv", dry_run=False)  # fmt: skip
     states = [
         (DeviceStatus.IN_REPAIR, 41),
-        (DeviceStatus.LOST, 97),
-        (DeviceStatus.STOLEN, 151),
         (DeviceStatus.RETIRED, 67),
     ]
     for offset, (status, every) in enumerate(states):  # a spread of devices in each, at most 20
         for device in Device.objects.filter(organisation=authority).order_by("name")[offset + 1 :: every][:20]:
             device_update(actor=actor, device=device, changes={"status": status}, kind=f"demo_{status}")
-    return MobileSeed(devices=run.created, non_compliant=run.non_compliant)
+    _issue_to_the_demo_officer(actor, authority)
+    seed_loss_routing(actor, authority)
+    losses = seed_losses(size, authority)
+    return MobileSeed(devices=run.created, non_compliant=run.non_compliant, losses=losses)
+
+
+def _issue_to_the_demo_officer(actor: Actor, authority: Organisation) -> None:
+    """The "officer" log-in carries a phone, so the portal's "My devices" has one to report."""
+    officer = Person.objects.get(username="officer")
+    if not Device.objects.filter(person=officer).exists():
+        spare = Device.objects.filter(organisation=authority, status=DeviceStatus.IN_STOCK).order_by("name").first()
+        if spare is not None:
+            device_assign(actor=actor, device=spare, person=officer, note="Issued at the demo's start.")

@@ -206,3 +206,21 @@ class MdmImport(TowersModel):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+# The lifecycle's models live beside these; imported here so Django finds them with the app's models.
+from towers.mobile.models_lifecycle import (  # noqa: E402
+    DeviceTask,
+    LossKind,
+    LossReport,
+    MobileSettings,
+    TaskPurpose,
+    WipeEvidence,
+    WipeMethod,
+)
+
+__all__ = [
+    "Accessory", "Compliance", "ComplianceRule", "Device", "DeviceEvent", "DeviceStatus", "DeviceTask", "LossKind",
+    "LossReport", "MdmImport", "MobileSettings", "Ownership", "Platform", "SimCard", "TaskPurpose", "WipeEvidence",
+    "WipeMethod",
+]  # fmt: skip

@@ -90,3 +90,12 @@ def rule_list(*, actor: Actor, active: bool | None = None) -> QuerySet[Complianc
 
 def rule_get(*, actor: Actor, id: UUID | str) -> ComplianceRule:
     return get_visible(actor, ComplianceRule.objects.select_related("organisation", "ticket_team"), pk=id)
+
+
+def accessory_list(*, actor: Actor, device: UUID | None = None, q: str = "") -> QuerySet[Accessory]:
+    accessories = visible_to(actor, Accessory.objects).select_related("device", "person").order_by("kind", "serial")
+    if device is not None:
+        accessories = accessories.filter(device_id=device)
+    if q.strip():
+        accessories = accessories.filter(Q(kind__icontains=q.strip()) | Q(serial__icontains=q.strip()))
+    return accessories

@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from towers.mobile import selectors
 from towers.mobile.models import Compliance, DeviceStatus, Platform
+from towers.mobile.views_lifecycle import device_page
 from towers.organisations.views.common import paginate, request_actor, ui_view
 
 
@@ -39,8 +40,8 @@ def device_list(request: HttpRequest) -> HttpResponse:
 
 @ui_view
 def device_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    device = selectors.device_get(actor=request_actor(request), id=pk)
-    return render(request, "mobile/device_detail.html", {"device": device})
+    # The page carries the lifecycle's panels and forms, whose POSTs re-render it with their errors.
+    return device_page(request, pk)
 
 
 @ui_view

@@ -20,8 +20,8 @@ from towers.core.actor import Actor
 from towers.integration.models_partners import FieldMapping, StateMapping
 from towers.integration.tests.factories import WebhookMessageFactory, WebhookSubscriptionFactory
 from towers.integration.tests.factories_partners import PartnerMessageFactory, foreign_partner
-from towers.mobile.models import MdmImport
-from towers.mobile.tests.factories import ComplianceRuleFactory, DeviceFactory
+from towers.mobile.models import LossReport, MdmImport, MobileSettings
+from towers.mobile.tests.factories import ComplianceRuleFactory, DeviceFactory, SimCardFactory
 from towers.organisations.tests.factories import (
     ApiTokenFactory,
     CommercialGrantFactory,
@@ -140,6 +140,16 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
     # The applications supplier's own phones and rules (a device's page names its user and its SIMs' numbers).
     "devices": lambda e: DeviceFactory(organisation=e.applications, name="apps-only"),
     "compliance-rules": lambda e: ComplianceRuleFactory(organisation=e.applications, name="apps-only"),
+    # /mobile/settings/{organisation}: the applications supplier's own fleet settings, addressed by its id.
+    "settings": lambda e: MobileSettings.objects.create(organisation=e.applications, loss_impact=1).organisation,
+    "sims": lambda e: SimCardFactory(organisation=e.applications, msisdn="+447700900999"),
+    # A loss of the applications supplier's own phone: it names the person and the incident it raised.
+    "losses": lambda e: LossReport.objects.create(
+        device=DeviceFactory(organisation=e.applications, name="apps-lost"),
+        kind="lost",
+        status_before="issued",
+        reported_by="apps",
+    ),
 }
 # Body fields that refer to a resource by id.
 FIELD_RESOURCES = {
@@ -161,6 +171,16 @@ FIELD_RESOURCES = {
     "cis": "configuration-items",
     "offering": "services",
     "support_team": "teams",
+    # An owner's mobile settings name the teams and services a loss's steps go to.
+    "wipe_team": "teams",
+    "logistics_team": "teams",
+    "repair_team": "teams",
+    "line_teams": "teams",
+    "incident_service": "services",
+    "wipe_service": "services",
+    "line_service": "services",
+    "lifecycle_service": "services",
+    "security_organisation": "organisations",
     "assignee": "people",
     "requester": "people",
     "incident": "incidents",
@@ -168,6 +188,9 @@ FIELD_RESOURCES = {
     "catalog_item": "catalog-items",
     "manager": "people",
     "device": "devices",
+    # A swap's replacement and the devices a refresh is raised for (the lifecycle's routes name them in bodies).
+    "replacement": "devices",
+    "devices": "devices",
     "operator": "organisations",
     "ticket_team": "teams",
 }

@@ -43,6 +43,8 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
     sections = [
         ("Home", "home", True),
         ("My tickets", "portal_home", requester or (member and Role.REQUESTER in actor.roles)),
+        # Everyone may carry a device, and reports its loss here.
+        ("My devices", "portal_devices", member),
         ("Queues", "ticket_queue", worker),
         ("Hand-offs", "handoff_list", worker),
         ("Crossed suppliers", "crossed_list", integrator),

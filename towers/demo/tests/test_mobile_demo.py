@@ -9,7 +9,16 @@ from django.db import transaction
 from towers.core.actor import Actor
 from towers.demo import estate, mobile
 from towers.demo.servicedesk import configure_desk
-from towers.mobile.models import Compliance, Device, DeviceStatus, MdmImport
+from towers.mobile.models import (
+    Compliance,
+    Device,
+    DeviceStatus,
+    DeviceTask,
+    LossReport,
+    MdmImport,
+    SimCard,
+    WipeEvidence,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +60,18 @@ def test_some_devices_break_the_rules_with_reasons(fleet):
 
 def test_seeding_twice_changes_nothing(fleet):
     assert mobile.seed_mobile("small") is None and Device.objects.count() == 120
+
+
+def test_losses_raise_their_steps_and_the_older_ones_are_done(fleet):
+    assert fleet.losses == LossReport.objects.count() == 10
+    assert LossReport.objects.filter(kind="stolen", security_case__isnull=False).count() == 4
+    assert DeviceTask.objects.filter(purpose="wipe").count() == 10
+    assert WipeEvidence.objects.count() == 5  # the older half's wipes are done
+    assert SimCard.objects.filter(status=SimCard.Status.BARRED).count() >= 1
+    assert LossReport.objects.filter(found_at__isnull=False).count() == 1
+    missing = Device.objects.filter(status__in=[DeviceStatus.LOST, DeviceStatus.STOLEN]).count()
+    assert missing == 9
+
+
+def test_the_demo_officer_carries_a_phone(fleet):
+    assert Device.objects.filter(person__username="officer", status=DeviceStatus.ISSUED).exists()

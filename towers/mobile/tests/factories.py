@@ -13,7 +13,7 @@ from factory.django import DjangoModelFactory
 
 from towers.core.actor import Actor
 from towers.core.roles import Role
-from towers.mobile.models import Accessory, ComplianceRule, Device, DeviceStatus, Platform, SimCard
+from towers.mobile.models import Accessory, ComplianceRule, Device, DeviceStatus, MobileSettings, Platform, SimCard
 from towers.mobile.services.devices import luhn_digit
 from towers.organisations.models import Organisation, Person, Team
 from towers.organisations.tests.factories import (
@@ -123,3 +123,35 @@ def build_fleet(estate: Estate) -> Fleet:
     TeamMembershipFactory(team=team, person=manager)
     officer = person_with_roles(estate.authority, Role.REQUESTER, username="pc.officer")
     return Fleet(estate, estate.authority, estate.integrator, team, manager, officer, estate.network)
+
+
+def route_losses(fleet: Fleet, *, soc: bool = True) -> MobileSettings:
+    """The owner's mobile settings as a real fleet has them: wipes to the mobile team on a 24x7 one-hour level,
+    lines barred by the network operator's team, a SOC for devices holding police data."""
+    from towers.contracts.tests.factories import CalendarFactory, ServiceFactory, ServiceLevelFactory
+
+    always = CalendarFactory(owner=fleet.owner, code="always", name="24x7", always_open=True, bank_holidays=False)
+    wipe = ServiceFactory(code="mobile-wipe", name="Mobile remote wipe", owner=fleet.supplier)
+    ServiceLevelFactory(
+        code="wipe-1h",
+        name="Wipe within one hour",
+        service=wipe,
+        provider=fleet.supplier,
+        customer=fleet.owner,
+        priority="P2",
+        target=timedelta(hours=1),
+        calendar=always,
+        pause_states=[],
+    )
+    settings = MobileSettings.objects.create(
+        organisation=fleet.owner,
+        incident_service=ServiceFactory(code="mobile", name="Mobile services", owner=fleet.supplier),
+        wipe_team=fleet.team,
+        wipe_service=wipe,
+        line_service=ServiceFactory(code="mobile-lines", name="Mobile lines", owner=fleet.operator),
+        logistics_team=fleet.team,
+        repair_team=fleet.team,
+        security_organisation=fleet.supplier if soc else None,
+    )
+    settings.line_teams.set([fleet.estate.network_team])
+    return settings

@@ -8,11 +8,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from towers.cmdb.models import ConfigurationItem
 from towers.core import audit, events
 from towers.core.actor import Actor
 from towers.core.errors import StaleVersion, ValidationFailed
 from towers.core.permissions import ensure_can
-from towers.organisations.models import Membership, Person, Team
+from towers.organisations.models import Membership, Organisation, Person, Team
 from towers.servicedesk.models import Ticket
 from towers.servicedesk.services.references import next_reference
 from towers.servicedesk.services.tickets import ticket_create
@@ -94,6 +95,46 @@ def case_from_alerts(*, actor: Actor, alerts: Iterable[Alert], title: str = "") 
         events.emit("soc.case.opened", key=str(case.id), case_id=str(case.id))
         for alert in alerts:
             attach_in_transaction(actor=actor, alert=alert, case=case, recompute_clocks=False)
+        case_clocks_recompute(case=case, actor=actor)
+    return case
+
+
+def case_open(
+    *,
+    actor: Actor,
+    organisation: Organisation,
+    title: str,
+    description: str = "",
+    severity: str = Severity.MEDIUM,
+    incident: Ticket | None = None,
+    ci: ConfigurationItem | None = None,
+    detected_at: Any = None,
+    observables: Iterable[tuple[str, str]] = (),
+) -> SecurityCase:
+    """Open a case that no alert raised (a lost police device, a report by phone) in `organisation`'s SOC.
+
+    `observables` are (type, value) pairs; `incident` is the service desk ticket the case follows.
+    """
+    now = timezone.now()
+    case = SecurityCase(
+        title=title.strip(),
+        description=description,
+        organisation=organisation,
+        severity=severity,
+        incident=incident,
+        ci=ci,
+        detected_at=detected_at or now,
+        alerted_at=now,
+    )
+    ensure_can(actor, "soc.triage", case)
+    with transaction.atomic():
+        case.reference = next_reference("SEC")
+        case.save(force_insert=True)
+        timeline(case, "opened", actor, case.title)
+        for kind, value in observables:
+            Observable.objects.get_or_create(case=case, type=kind, value=value[:1000], defaults={"source": "reported"})
+        audit.record(actor, "soc.case.opened", case, after=audit.snapshot(case, CASE_FIELDS))
+        events.emit("soc.case.opened", key=str(case.id), case_id=str(case.id))
         case_clocks_recompute(case=case, actor=actor)
     return case
 

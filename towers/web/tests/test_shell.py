@@ -136,6 +136,7 @@ def _nav(client, person):
 
 def test_navigation_follows_roles(client, estate):
     everyone = {"Home", "Organisations", "Teams", "People", "Catalogue", "CMDB", "API tokens", "Request something"}
+    everyone |= {"My devices"}
     commercial = {"Contracts", "Commercial access"}
     desk = {"Queues", "Hand-offs", "Major incidents", "Problems", "Changes", "Approvals"}
     integrator = desk | {"Crossed suppliers", "Received mail"}

@@ -61,7 +61,8 @@ class Command(BaseCommand):
             fleet = seed_mobile(size)
         if fleet is not None:
             console.print(
-                f"Mobile: {fleet.devices:,} devices imported from Intune, {fleet.non_compliant:,} non-compliant."
+                f"Mobile: {fleet.devices:,} devices imported from Intune, {fleet.non_compliant:,} non-compliant, "
+                f"{fleet.losses} reported lost or stolen."
             )
         table = Table("Username", "Organisation", "Roles", title=f"Demo log-ins (password: {DEMO_PASSWORD})")
         for row in result.logins:

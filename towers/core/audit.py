@@ -71,20 +71,11 @@ def object_type(obj: models.Model) -> str:
     return obj._meta.label_lower
 
 
-def record(
-    actor: Actor,
-    action: str,
-    obj: models.Model,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry for `obj`. Must run inside the transaction that makes the change."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit.record must be called inside the transaction that makes the change")
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-    values: dict[str, Any] = {
-        "seq": head.seq + 1,
+def _values(
+    actor: Actor, action: str, obj: models.Model, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The hashed content of one entry, less its place in the chain (seq and prev_hash)."""
+    return {
         "at": timezone.now(),
         "actor_label": actor.label,
         "person_id": actor.person_id,
@@ -99,12 +90,58 @@ def record(
         "object_repr": str(obj)[:300],
         "before": _plain(before) if before is not None else None,
         "after": _plain(after) if after is not None else None,
-        "prev_hash": head.hash,
     }
+
+
+def _in_transaction(name: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"audit.{name} must be called inside the transaction that makes the change")
+
+
+def record(
+    actor: Actor,
+    action: str,
+    obj: models.Model,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry for `obj`. Must run inside the transaction that makes the change."""
+    _in_transaction("record")
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    values = {**_values(actor, action, obj, before, after), "seq": head.seq + 1, "prev_hash": head.hash}
     entry = AuditEntry.objects.create(**values, hash=entry_hash(values))
     head.seq, head.hash = entry.seq, entry.hash
     head.save(update_fields=["seq", "hash"])
     return entry
+
+
+def record_many(
+    actor: Actor,
+    action: str,
+    changes: Iterable[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]],
+) -> list[AuditEntry]:
+    """Append one entry per (obj, before, after), chained in that order, as `record` would one by one.
+
+    The head is locked and saved once and the entries inserted together: a bulk write of many records
+    pays for the chain once, not once a record.
+    """
+    _in_transaction("record_many")
+    changes = list(changes)
+    if not changes:
+        return []
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    entries, seq, prev = [], head.seq, head.hash
+    for obj, before, after in changes:  # stamped once the head is held, as `record` does, so `at` follows seq
+        values = _values(actor, action, obj, before, after)
+        seq += 1
+        values.update(seq=seq, prev_hash=prev)
+        prev = entry_hash(values)
+        entries.append(AuditEntry(**values, hash=prev))
+    AuditEntry.objects.bulk_create(entries)
+    head.seq, head.hash = seq, prev
+    head.save(update_fields=["seq", "hash"])
+    return entries
 
 
 @dataclass(frozen=True)

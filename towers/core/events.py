@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -66,6 +66,16 @@ def emit(name: str, *, key: str = "", **payload: Any) -> OutboxEvent:
     event = OutboxEvent.objects.create(name=name, key=key, payload=payload)
     transaction.on_commit(_nudge_worker)
     return event
+
+
+def emit_many(name: str, events: Iterable[tuple[str, dict[str, Any]]]) -> list[OutboxEvent]:
+    """Write one event `name` per (key, payload), in order, inside the caller's transaction: one insert, one nudge."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("events.emit_many must be called inside the transaction that makes the change")
+    rows = OutboxEvent.objects.bulk_create(OutboxEvent(name=name, key=key, payload=payload) for key, payload in events)
+    if rows:
+        transaction.on_commit(_nudge_worker)
+    return rows
 
 
 def _nudge_worker() -> None:

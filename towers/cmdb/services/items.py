@@ -72,10 +72,10 @@ def sync_identifiers(ci: ConfigurationItem, *, new: bool = False) -> None:
         raise ValidationFailed.one("identification", "; ".join(clashes) or "duplicate identifier") from None
 
 
-def ci_create(
+def ci_build(
     *, actor: Actor, ci_class: str, name: str, attributes: dict[str, Any] | None = None, source: str = "", **fields: Any
 ) -> ConfigurationItem:
-    """Record a CI; its identification keys must not belong to another CI already."""
+    """A new CI checked as ci_create checks it (attributes, permission, model rules), not saved yet."""
     attributes = clean_attributes(ci_class, attributes or {})
     ci = ConfigurationItem(ci_class=ci_class, name=name, attributes=attributes, **fields)
     if source:
@@ -83,17 +83,44 @@ def ci_create(
         ci.provenance = dict.fromkeys(attributes, stamp)
     ensure_can(actor, "ci.manage", ci)
     validate(ci)
+    return ci
+
+
+def _created(ci: ConfigurationItem, source: str) -> dict[str, Any]:
+    return {**audit.snapshot(ci, CI_FIELDS), "attributes": ci.attributes, "source": source or None}
+
+
+def ci_create(
+    *, actor: Actor, ci_class: str, name: str, attributes: dict[str, Any] | None = None, source: str = "", **fields: Any
+) -> ConfigurationItem:
+    """Record a CI; its identification keys must not belong to another CI already."""
+    ci = ci_build(actor=actor, ci_class=ci_class, name=name, attributes=attributes, source=source, **fields)
     with transaction.atomic():
         ci.save(force_insert=True)
         sync_identifiers(ci, new=True)
-        audit.record(
-            actor,
-            "ci.created",
-            ci,
-            after={**audit.snapshot(ci, CI_FIELDS), "attributes": attributes, "source": source or None},
-        )
+        audit.record(actor, "ci.created", ci, after=_created(ci, source))
         events.emit("cmdb.ci.created", key=str(ci.id), ci_id=str(ci.id), ci_class=ci_class)
     return ci
+
+
+def ci_create_many(*, actor: Actor, cis: list[ConfigurationItem], source: str = "") -> None:
+    """Save CIs made (and so checked) by ci_build, with what ci_create writes for each, in a few statements.
+
+    The caller has checked that their identification keys are free (of the CMDB and of each other); should
+    one be taken after all (another writer got there first), IntegrityError is raised and nothing is written.
+    """
+    keys = [
+        CIIdentifier(ci=ci, family=family(ci.ci_class), key=key, value=value)
+        for ci in cis
+        for key, value in identifier_values(ci.ci_class, ci.name, ci.attributes)
+    ]
+    with transaction.atomic():
+        ConfigurationItem.objects.bulk_create(cis)
+        CIIdentifier.objects.bulk_create(keys)
+        audit.record_many(actor, "ci.created", [(ci, None, _created(ci, source)) for ci in cis])
+        events.emit_many(
+            "cmdb.ci.created", [(str(ci.id), {"ci_id": str(ci.id), "ci_class": ci.ci_class}) for ci in cis]
+        )
 
 
 def ci_update(

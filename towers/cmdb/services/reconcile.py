@@ -6,7 +6,8 @@ so a batch is taken in dependency order), else a new CI. Authority follows iTop:
 name the sources that may write it and their priority, and a higher-priority value stands until it goes
 stale. Each item is applied in its own savepoint, so a bad one is reported and the rest go ahead; a dry
 run does the same work and rolls it back, so its report is the one a real run gives. Lookups are made
-for the whole batch (or one dependency level of it) at once: the per-item cost is the writes.
+for the whole batch (or one dependency level of it) at once, and new CIs with no relationship to write are
+checked one by one but inserted, audited and evented together: the per-item cost is the other writes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from towers.cmdb.classes import CLASSES, attributes_of, descendants
@@ -52,7 +53,14 @@ from towers.cmdb.reconciliation import (
     read_item,
 )
 from towers.cmdb.selectors import may_see_commercials
-from towers.cmdb.services.items import ci_create, ci_update, clean_attributes, relationship_create
+from towers.cmdb.services.items import (
+    ci_build,
+    ci_create,
+    ci_create_many,
+    ci_update,
+    clean_attributes,
+    relationship_create,
+)
 from towers.core.actor import Actor
 from towers.core.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from towers.core.permissions import ensure_can, permitted, visible_to
@@ -334,11 +342,18 @@ class _Import:
         if existing:
             outgoing = Relationship.objects.filter(source_id__in=existing)
             self.links |= set(outgoing.values_list("source_id", "type", "target_id"))
+        fresh: list[ItemIn] = []  # new CIs with no relationship to write, saved together
         for item in level:
             if item.index in found and not item.problems:
-                self._apply(item, found[item.index], links[item.index])
+                if found[item.index] is None and not links[item.index]:
+                    fresh.append(item)
+                else:
+                    self._create_fresh(fresh)  # first, so the items are written in the order given
+                    fresh = []
+                    self._apply(item, found[item.index], links[item.index])
             self.unapplied.discard(item.index)
             self._tick(1)
+        self._create_fresh(fresh)
 
     # Writing
 
@@ -376,21 +391,69 @@ class _Import:
         self._register(item, ci, links)
         self.links |= {(ci.pk, kind, target) for kind, target in new_links}
 
+    def _create_fresh(self, items: list[ItemIn]) -> None:
+        """New CIs without relationships to write: checked one by one in Python, then saved together.
+
+        What only the database can settle goes the per-item way, in its turn: an item whose identification
+        keys are already taken (to be rejected naming the CI that has them), and the whole run if the bulk
+        insert fails after all. The outcomes are the ones `_apply` gives item by item.
+        """
+        built: list[tuple[ItemIn, Plan, ConfigurationItem]] = []
+        for item in items:
+            try:
+                plan = self._plan(item, None)
+                built.append((item, plan, ci_build(**self._new_ci(item, plan))))
+            except REFUSED_ITEM as exc:
+                self.reports[item.index].outcome = "rejected"
+                item.problems.update(_problems(exc))
+        keys = [_identifiers(ci) for _, _, ci in built]
+        self._load_identifiers(set().union(*keys))
+        ready: list[tuple[ItemIn, Plan, ConfigurationItem]] = []
+        claimed: set[Identifier] = set()
+        for (item, plan, ci), wanted in zip(built, keys, strict=True):
+            if wanted & claimed or any(key in self.ci_for_identifier for key in wanted):
+                self._save_fresh(ready)
+                ready, claimed = [], set()
+                self._apply(item, None, [])
+            else:
+                ready.append((item, plan, ci))
+                claimed |= wanted
+        self._save_fresh(ready)
+
+    def _save_fresh(self, built: list[tuple[ItemIn, Plan, ConfigurationItem]]) -> None:
+        if not built:
+            return
+        try:
+            ci_create_many(actor=self.actor, cis=[ci for _, _, ci in built], source=self.source.code)
+        except IntegrityError:  # a key taken since it was looked up: the per-item way finds which
+            for item, _, _ in built:
+                self._apply(item, None, [])
+            return
+        for item, plan, ci in built:
+            for conflict in plan.conflicts:
+                conflict.ci = str(ci.pk)
+            report = self.reports[item.index]
+            report.outcome, report.ci, report.conflicts = "created", str(ci.pk), plan.conflicts
+            self._register(item, ci, [])
+
+    def _new_ci(self, item: ItemIn, plan: Plan) -> dict[str, Any]:
+        """The arguments of ci_create (or ci_build) for the CI a new item makes."""
+        if not item.name or not item.owner:
+            raise ValidationFailed.one("name" if not item.name else "owner", "is required to create a CI")
+        return {
+            "actor": self.actor,
+            "ci_class": item.ci_class,
+            "name": item.name,
+            "attributes": plan.attributes,
+            "source": self.source.code,
+            "owner": self.organisations[item.owner],
+            **plan.fields,
+        }
+
     def _write(self, item: ItemIn, ci: ConfigurationItem | None, plan: Plan) -> tuple[ConfigurationItem, str]:
         code = self.source.code
         if ci is None:
-            if not item.name or not item.owner:
-                raise ValidationFailed.one("name" if not item.name else "owner", "is required to create a CI")
-            owner = self.organisations[item.owner]
-            created = ci_create(
-                actor=self.actor,
-                ci_class=item.ci_class,
-                name=item.name,
-                attributes=plan.attributes,
-                source=code,
-                owner=owner,
-                **plan.fields,
-            )
+            created = ci_create(**self._new_ci(item, plan))
             for conflict in plan.conflicts:
                 conflict.ci = str(created.pk)
             return created, "created"
@@ -478,6 +541,12 @@ class _Import:
             self.links.add((source.pk, relationship.type, target))
             if report.outcome == "unchanged":
                 report.outcome = "updated"
+
+
+def _identifiers(ci: ConfigurationItem) -> set[Identifier]:
+    """The keys ci_create gives a new CI (it has no relationships yet, so no dependent ones)."""
+    kin = family(ci.ci_class)
+    return {(kin, key, value) for key, value in identifier_values(ci.ci_class, ci.name, ci.attributes)}
 
 
 def _problems(exc: Exception) -> dict[str, list[str]]:

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from towers.core.actor import Actor, Channel
+from towers.demo.mobile_lifecycle import seed_lifecycle
 from towers.demo.mobile_losses import seed_loss_routing, seed_losses
 from towers.mobile.models import Device, DeviceStatus
 from towers.mobile.services.compliance import rule_create
-from towers.mobile.services.devices import device_assign, device_update
+from towers.mobile.services.devices import device_assign
 from towers.mobile.services.mdm_import import mdm_import
 from towers.organisations.models import Organisation, Person, Team
 from towers.organisations.selectors import actor_for
@@ -42,6 +43,7 @@ class MobileSeed:
     devices: int
     non_compliant: int
     losses: int = 0
+    steps: int = 0
 
 
 def _luhn(digits: str) -> str:
@@ -98,19 +100,13 @@ def seed_mobile(size: str = "small") -> MobileSeed | None:
     officers = list(Person.objects.filter(memberships__organisation=authority).exclude(email="").order_by("username"))
     _rules(actor, authority, mobile_team)
     data = _export(DEVICES[size], officers, rng, now)
-    run = mdm_import(actor=actor, organisation=authority, supplier=meridian, data=data,
+    run = mdm_import(actor=actor, organisation=authority, supplier=meridian, support_team=mobile_team, data=data,
                      filename="intune-devices.csv", dry_run=False)  # fmt: skip
-    states = [
-        (DeviceStatus.IN_REPAIR, 41),
-        (DeviceStatus.RETIRED, 67),
-    ]
-    for offset, (status, every) in enumerate(states):  # a spread of devices in each, at most 20
-        for device in Device.objects.filter(organisation=authority).order_by("name")[offset + 1 :: every][:20]:
-            device_update(actor=actor, device=device, changes={"status": status}, kind=f"demo_{status}")
     _issue_to_the_demo_officer(actor, authority)
     seed_loss_routing(actor, authority)
     losses = seed_losses(size, authority)
-    return MobileSeed(devices=run.created, non_compliant=run.non_compliant, losses=losses)
+    steps = seed_lifecycle(size, authority)
+    return MobileSeed(devices=run.created, non_compliant=run.non_compliant, losses=losses, steps=steps)
 
 
 def _issue_to_the_demo_officer(actor: Actor, authority: Organisation) -> None:

@@ -7,4 +7,4 @@ class MobileConfig(AppConfig):
     verbose_name = "Mobile services"
 
     def ready(self) -> None:
-        from towers.mobile import handlers, policies  # noqa: F401  (register)
+        from towers.mobile import handlers, policies, tasks  # noqa: F401  (register)

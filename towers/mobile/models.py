@@ -180,11 +180,21 @@ class MdmImport(TowersModel):
     """One run of an MDM export through the import: what was read, what it would or did change, row by row."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    # A large file runs in the worker: what it needs to run as the person who sent it.
+    supplier = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    support_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    upload = models.FileField(upload_to="mobile/imports/%Y/%m/", blank=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    acting_for = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The sender's."
+    )
+    error = models.TextField(blank=True)
     filename = models.CharField(max_length=255)
     source_format = models.CharField(max_length=20, help_text="intune-csv, intune-json, csv, json …")
     mapping = models.JSONField(default=dict, blank=True)

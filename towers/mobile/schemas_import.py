@@ -16,6 +16,9 @@ MAPPING_HELP = "For csv/json (or to override Intune's columns): {canonical field
 class MdmImportIn(Schema):
     organisation: UUID = Field(..., description="The organisation whose fleet this is.")
     supplier: UUID | None = Field(None, description="The mobile supplier of new devices.")
+    support_team: UUID | None = Field(
+        None, description="The supplier's team supporting the devices' CIs (default: the owner's wipe or repair team)."
+    )
     filename: str = Field("export.json", max_length=255)
     source_format: str | None = Field(None, description=FORMAT_HELP)
     mapping: dict[str, str] | None = Field(None, description=MAPPING_HELP)
@@ -55,6 +58,7 @@ class MdmImportOut(Schema):
     rejected: int
     non_compliant: int
     started_by: str
+    error: str = Field("", description="Why a queued run could not run.")
     created_at: datetime
     finished_at: datetime | None
 

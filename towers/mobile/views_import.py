@@ -14,8 +14,8 @@ from towers.core.permissions import visible_to
 from towers.mobile.mdm_formats import FORMATS, MdmFormatError, mapping_from_json
 from towers.mobile.schemas_import import MAPPING_HELP
 from towers.mobile.selectors_import import mdm_import_get, mdm_import_list
-from towers.mobile.services.mdm_import import mdm_import
-from towers.organisations.models import Organisation
+from towers.mobile.services.mdm_queue import mdm_import_or_queue
+from towers.organisations.models import Organisation, Team
 from towers.organisations.views.common import call_service, paginate, request_actor, ui_view
 
 SHOWN = 1000  # rows of a report on the page; the API returns every one
@@ -26,15 +26,22 @@ class MdmUploadForm(forms.Form):
     file = forms.FileField(help_text="Intune's Devices > All devices > Export (CSV), Graph JSON, or any CSV/JSON.")
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), help_text="Whose fleet it is.")
     supplier = forms.ModelChoiceField(queryset=Organisation.objects.none(), required=False, label="Mobile supplier")
+    support_team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        label="Supported by",
+        help_text="The supplier's team supporting the devices' CIs (default: the owner's wipe or repair team).",
+    )
     source_format = forms.ChoiceField(
         choices=[("", "Detect from the header"), *((f, f) for f in FORMATS)], required=False, label="Format"
     )
     mapping = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text=MAPPING_HELP)
     dry_run = forms.BooleanField(initial=True, required=False, label="Dry run: check and report, change nothing")
 
-    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organisations: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = self.fields["supplier"].queryset = organisations  # type: ignore[attr-defined]
+        self.fields["support_team"].queryset = teams  # type: ignore[attr-defined]
 
     def clean_mapping(self) -> dict[str, str] | None:
         try:
@@ -48,16 +55,20 @@ def mdm_imports(request: HttpRequest) -> HttpResponse:
     actor = replace(request_actor(request), channel=Channel.IMPORT)
     organisations = visible_to(actor, Organisation.objects).order_by("name")
     initial = {"organisation": actor.organisation_id, "dry_run": True}
-    form = MdmUploadForm(request.POST or None, request.FILES or None, organisations=organisations, initial=initial)
+    teams = visible_to(actor, Team.objects).select_related("organisation").order_by("organisation__name", "name")
+    form = MdmUploadForm(
+        request.POST or None, request.FILES or None, organisations=organisations, teams=teams, initial=initial
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         run, status = call_service(
             form,
-            lambda: mdm_import(
+            lambda: mdm_import_or_queue(
                 actor=actor,
                 organisation=data["organisation"],
                 supplier=data["supplier"],
+                support_team=data["support_team"],
                 data=data["file"].read(),
                 filename=data["file"].name,
                 source_format=data["source_format"] or None,

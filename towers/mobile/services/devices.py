@@ -108,9 +108,18 @@ def device_register(
 
 
 def device_update(
-    *, actor: Actor, device: Device, changes: dict[str, Any], expected_version: int | None = None, kind: str = "updated"
+    *,
+    actor: Actor,
+    device: Device,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    kind: str = "updated",
+    note: str = "",
+    ticket_id: Any = None,
+    data: dict[str, Any] | None = None,
 ) -> Device:
-    """Change a device's fields; its CI's name and attributes follow."""
+    """Change a device's fields; its CI's name and attributes follow. `kind`, `note`, `ticket_id` and `data`
+    describe the step on the device's history row."""
     ensure_can(actor, MANAGE_FLEET, device)
     only_fields(changes, DEVICE_FIELDS)
     if changes.get("imei"):
@@ -122,7 +131,8 @@ def device_update(
         validate(device, exclude=["ci"])
         if device.ci is not None:
             ci_update(actor=actor, ci=device.ci, changes={"name": _ci_name(device)}, attributes=_ci_attributes(device))
-        _history(device, actor, kind, person=device.person, data={"changed": sorted(after)})
+        step = {"changed": sorted(after), **(data or {})}
+        _history(device, actor, kind, person=device.person, note=note, ticket_id=ticket_id, data=step)
         audit.record(actor, f"mobile.device.{kind}", device, before=before, after=after)
         events.emit(f"mobile.device.{kind}", key=str(device.id), device_id=str(device.id))
     return device
@@ -137,7 +147,7 @@ def device_assign(
     if device.status in (DeviceStatus.LOST, DeviceStatus.STOLEN, DeviceStatus.RETIRED):
         raise ValidationFailed.one("status", f"a {device.get_status_display().lower()} device cannot be issued")
     changes = {"person": person, "team": team, "status": DeviceStatus.ISSUED}
-    return device_update(actor=actor, device=device, changes=changes, kind="issued")
+    return device_update(actor=actor, device=device, changes=changes, kind="issued", note=note)
 
 
 def sim_register(*, actor: Actor, organisation: Organisation, iccid: str, **fields: Any) -> SimCard:

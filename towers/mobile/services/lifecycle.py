@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from towers.cmdb.models import Lifecycle
@@ -28,7 +28,6 @@ from towers.core.errors import ValidationFailed
 from towers.core.permissions import ensure_can, permitted
 from towers.mobile.models import (
     Device,
-    DeviceEvent,
     DeviceStatus,
     DeviceTask,
     MobileSettings,
@@ -82,18 +81,13 @@ def _move(
     note: str = "",
     ticket: Ticket | None = None,
     data: dict[str, Any] | None = None,
-) -> DeviceEvent:
-    """Change the device through device_update (CI, audit, event) and put the step's note and ticket on the one
-    history row it writes (or a new row where nothing changed), so history shows each step once."""
-    mark = DeviceEvent.objects.filter(device=device).aggregate(last=Max("id"))["last"] or 0
-    device_update(actor=actor, device=device, changes=changes, kind=kind)
-    event = DeviceEvent.objects.filter(device=device, kind=kind, id__gt=mark).order_by("-id").first()
-    event = event or history(device, actor, kind)
-    event.note = note or event.note
-    event.ticket_id = ticket.id if ticket is not None else event.ticket_id
-    event.data = {**event.data, **(data or {})}
-    event.save(update_fields=["note", "ticket_id", "data"])
-    return event
+) -> None:
+    """Change the device through device_update (CI, audit, event, one history row carrying the step's note and
+    ticket); a step that changes nothing is still written to the history."""
+    version, ticket_id = device.version, ticket.id if ticket is not None else None
+    device_update(actor=actor, device=device, changes=changes, kind=kind, note=note, ticket_id=ticket_id, data=data)
+    if device.version == version:
+        history(device, actor, kind, note=note, ticket_id=ticket_id, data=data or {})
 
 
 def _open_tasks(device: Device) -> QuerySet[DeviceTask]:

@@ -16,7 +16,7 @@ from towers.core.actor import Actor
 from towers.core.permissions import visible_to
 from towers.mobile.mdm_formats import MdmRow
 from towers.mobile.models import Device, DeviceEvent, DeviceStatus, MdmImport, SimCard
-from towers.organisations.models import Organisation, Person
+from towers.organisations.models import Organisation, Person, Team
 
 DEVICE_FIELDS = (
     *("imei", "serial", "mdm_id", "name", "make", "model", "platform", "os_version", "ownership"),
@@ -29,8 +29,17 @@ KEPT = {DeviceStatus.LOST, DeviceStatus.STOLEN, DeviceStatus.RETIRED}
 class DeviceWriter:
     """Collects the row-level report and the imported devices across the batches of one run."""
 
-    def __init__(self, actor: Actor, organisation: Organisation, supplier: Organisation | None, run: MdmImport):
+    def __init__(
+        self,
+        actor: Actor,
+        organisation: Organisation,
+        supplier: Organisation | None,
+        run: MdmImport,
+        support_team: Team | None = None,
+    ):
         self.actor, self.organisation, self.supplier, self.run = actor, organisation, supplier, run
+        self.support_team = support_team
+        self._operators: dict[str, Organisation | None] = {}
         self.report: list[dict[str, Any]] = []
         self.devices: list[Device] = []
 
@@ -133,12 +142,28 @@ class DeviceWriter:
             device, msisdn = placed[row.line], row.values.get("msisdn", "")
             sim = existing.get(iccid)
             if sim is None:
-                new.append(SimCard(organisation=self.organisation, iccid=iccid, msisdn=msisdn, device=device))
+                operator = self._operator(row.values.get("carrier", ""))
+                new.append(
+                    SimCard(
+                        organisation=self.organisation, iccid=iccid, msisdn=msisdn, device=device, operator=operator
+                    )
+                )
             elif sim.organisation_id == self.organisation.pk and (sim.device_id, sim.msisdn) != (device.pk, msisdn):
                 sim.device, sim.msisdn, sim.updated_at = device, msisdn or sim.msisdn, timezone.now()
                 changed.append(sim)
         SimCard.objects.bulk_create(new)
         SimCard.objects.bulk_update(changed, ["device", "msisdn", "updated_at"])
+
+    def _operator(self, carrier: str) -> Organisation | None:
+        """The network operator the MDM names ("Airwave" for Airwave Mobile Operator), among visible organisations."""
+        key = carrier.strip().lower()
+        if key and key not in self._operators:
+            visible = visible_to(self.actor, Organisation.objects)
+            self._operators[key] = (
+                visible.filter(Q(code__iexact=key) | Q(name__iexact=key)).first()
+                or visible.filter(name__istartswith=key).order_by("name").first()
+            )
+        return self._operators.get(key)
 
 
 def _entry(row: MdmRow) -> dict[str, Any]:

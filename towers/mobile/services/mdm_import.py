@@ -23,12 +23,13 @@ from towers.core import audit
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
 from towers.core.permissions import ensure_can
-from towers.mobile.mdm_formats import MdmFormatError, MdmRow, read_export
+from towers.mobile.mdm_formats import MdmExport, MdmFormatError, MdmRow, read_export
 from towers.mobile.models import MdmImport
 from towers.mobile.policies import IMPORT_FLEET
 from towers.mobile.services.compliance import devices_evaluate
 from towers.mobile.services.mdm_devices import DeviceWriter
-from towers.organisations.models import Organisation
+from towers.mobile.services.tasks import settings_for
+from towers.organisations.models import Organisation, Team
 
 BATCH = 500
 Progress = Callable[[int, int], None]  # (rows done, rows in the file)
@@ -39,31 +40,29 @@ def mdm_import(
     actor: Actor,
     organisation: Organisation,
     supplier: Organisation | None = None,
+    support_team: Team | None = None,
     data: bytes,
     filename: str,
     source_format: str | None = None,
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = True,
     progress: Progress | None = None,
+    run: MdmImport | None = None,
 ) -> MdmImport:
-    """Read an MDM export into `organisation`'s fleet (or, on a dry run, say row by row what that would do)."""
+    """Read an MDM export into `organisation`'s fleet (or, on a dry run, say row by row what that would do).
+
+    `run` is a queued run's record (services/mdm_queue.py), filled in rather than a new one made.
+    """
     ensure_can(actor, IMPORT_FLEET, MdmImport(organisation=organisation))
-    try:
-        export = read_export(data, source_format=source_format, mapping=mapping)
-    except MdmFormatError as exc:
-        raise ValidationFailed.one(exc.field, str(exc)) from None
-    run = MdmImport(
-        organisation=organisation,
-        filename=filename[:255],
-        source_format=export.source_format,
-        mapping=dict(mapping or {}),
-        dry_run=dry_run,
-        total=len(export.rows),
-        started_by=actor.label,
-    )
+    export = read_checked(data, source_format, mapping)
+    run = run or MdmImport(organisation=organisation, filename=filename[:255], dry_run=dry_run, started_by=actor.label)
+    run.source_format, run.mapping, run.total = export.source_format, dict(mapping or {}), len(export.rows)
+    run.status = MdmImport.Status.RUNNING
     with transaction.atomic():
         run.save()  # at once, so a page can follow its progress; its audit entry comes with the outcome
-    writer = DeviceWriter(actor, organisation, supplier, run)
+    support_team = support_team or _supplier_team(organisation, supplier)
+    supplier = supplier or (support_team.organisation if support_team else None)
+    writer = DeviceWriter(actor, organisation, supplier, run, support_team)
     try:
         if dry_run:
             with transaction.atomic():
@@ -79,13 +78,21 @@ def mdm_import(
     return run
 
 
+def read_checked(data: bytes, source_format: str | None, mapping: Mapping[str, str] | None) -> MdmExport:
+    """The export read, or a ValidationFailed naming what is wrong with the file as a whole."""
+    try:
+        return read_export(data, source_format=source_format, mapping=mapping)
+    except MdmFormatError as exc:
+        raise ValidationFailed.one(exc.field, str(exc)) from None
+
+
 def _run(actor: Actor, source_format: str, rows: list[MdmRow], writer: DeviceWriter, progress: Progress | None) -> None:
     with transaction.atomic():
         source = _source(actor, writer.organisation, source_format)
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         with transaction.atomic():
-            writer.write(batch, _reconcile(actor, source, writer.organisation, batch))
+            writer.write(batch, _reconcile(actor, source, writer, batch))
             MdmImport.objects.filter(pk=writer.run.pk).update(done=start + len(batch))
         if progress:
             progress(start + len(batch), len(rows))
@@ -104,13 +111,14 @@ def _source(actor: Actor, organisation: Organisation, source_format: str) -> Dat
 
 
 def _reconcile(
-    actor: Actor, source: DataSource, organisation: Organisation, rows: list[MdmRow]
+    actor: Actor, source: DataSource, writer: DeviceWriter, rows: list[MdmRow]
 ) -> dict[int, tuple[UUID, str]]:
     """The CI of each valid row (by line) and what the CMDB did to it; a row the CMDB refuses gets its problems."""
     valid = [row for row in rows if not row.problems]
     if not valid:
         return {}
-    items = [_item(row, organisation) for row in valid]
+    team = writer.support_team.code if writer.support_team else None
+    items = [_item(row, writer.organisation, team) for row in valid]
     report = ci_import_batches(actor=actor, source=source, items=items, dry_run=False)
     found = {}
     for row, item in zip(valid, report.items, strict=True):
@@ -122,7 +130,14 @@ def _reconcile(
     return found
 
 
-def _item(row: MdmRow, organisation: Organisation) -> dict[str, Any]:
+def _supplier_team(organisation: Organisation, supplier: Organisation | None) -> Team | None:
+    """The supplier's team that supports the devices: the one the owner's settings send wipes or repairs to."""
+    settings = settings_for(organisation)
+    teams = [settings.wipe_team, settings.repair_team]
+    return next((t for t in teams if t is not None and supplier is not None and t.organisation_id == supplier.pk), None)
+
+
+def _item(row: MdmRow, organisation: Organisation, support_team: str | None) -> dict[str, Any]:
     values = row.values
     attributes = {
         "imei": values.get("imei"),
@@ -137,6 +152,8 @@ def _item(row: MdmRow, organisation: Organisation) -> dict[str, Any]:
         "native_key": values.get("mdm_id") or identifier,
         "name": values.get("name") or f"{attributes['model'] or 'Device'} {identifier}",
         "owner": organisation.code,
+        # The mobile supplier's team supports the CI, so the supplier sees and keeps it as it runs the device.
+        **({"support_team": support_team} if support_team else {}),
         "attributes": {k: v for k, v in attributes.items() if v},
         "line": row.line,
     }

@@ -144,3 +144,23 @@ def test_the_device_side_of_a_batch_takes_the_same_few_queries_for_any_number_of
     with django_assert_max_num_queries(20):  # lookups, then bulk writes (split by SQLite's parameter limit)
         writer.write(export.rows, cis)
     assert Device.objects.filter(person=officers[0]).count() == 200 and SimCard.objects.count() == 200
+
+
+def test_the_suppliers_team_supports_imported_cis_and_the_carrier_is_the_operator(fleet):
+    """So the mobile supplier sees and keeps the CIs of the devices it runs, and lines are barred by the right
+    operator; the team comes from the owner's settings when the import names none."""
+    from towers.mobile.models import MobileSettings, SimCard
+    from towers.mobile.services.mdm_import import mdm_import
+    from towers.mobile.tests.factories import iccid as an_iccid
+    from towers.mobile.tests.factories import imei as an_imei
+
+    MobileSettings.objects.create(organisation=fleet.owner, wipe_team=fleet.team)
+    header = "Device ID,Device name,OS,OS version,Manufacturer,Model,IMEI,ICCID,Phone number,Subscriber carrier\n"
+    row = f"d-1,NP-1,iOS,18.1,Apple,iPhone 16,{an_imei(901)},{an_iccid(901)},+447700900901,{fleet.operator.name}\n"
+    mdm_import(
+        actor=fleet.actor, organisation=fleet.owner, supplier=fleet.supplier, data=(header + row).encode(),
+        filename="x.csv", dry_run=False,
+    )  # fmt: skip
+    device = Device.objects.get()
+    assert device.ci.support_team == fleet.team and device.supplier == fleet.supplier
+    assert SimCard.objects.get().operator == fleet.operator

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         if fleet is not None:
             console.print(
                 f"Mobile: {fleet.devices:,} devices imported from Intune, {fleet.non_compliant:,} non-compliant, "
-                f"{fleet.losses} reported lost or stolen."
+                f"{fleet.losses} reported lost or stolen, {fleet.steps} repair, swap and refresh steps."
             )
         table = Table("Username", "Organisation", "Roles", title=f"Demo log-ins (password: {DEMO_PASSWORD})")
         for row in result.logins:

@@ -16,7 +16,7 @@ from towers.core.permissions import visible_to
 from towers.mobile.mdm_formats import FORMATS, MdmFormatError, mapping_from_json
 from towers.mobile.models import MdmImport
 from towers.mobile.services.mdm_import import mdm_import
-from towers.organisations.models import Organisation
+from towers.organisations.models import Organisation, Team
 
 SHOWN = 50  # rejected rows printed; --report writes every row
 
@@ -30,6 +30,7 @@ class Command(BaseCommand):
         run.add_argument("file", type=Path)
         run.add_argument("--organisation", required=True, help="The code of the organisation whose fleet it is.")
         run.add_argument("--supplier", help="The code of the mobile supplier of new devices.")
+        run.add_argument("--support-team", help="The code of the supplier's team that supports the devices' CIs.")
         run.add_argument("--format", choices=FORMATS, help="Default: detected from the file's header.")
         run.add_argument("--mapping", type=Path, help="A JSON file {canonical field: source column}.")
         run.add_argument("--dry-run", action="store_true", help="Check every row and report; change nothing.")
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: no such file")
         organisation = self._organisation(actor, "--organisation", options["organisation"])
         supplier = self._organisation(actor, "--supplier", options["supplier"]) if options.get("supplier") else None
+        team = self._team(options["support_team"]) if options.get("support_team") else None
         try:
             mapping = mapping_from_json(options["mapping"].read_text()) if options.get("mapping") else None
         except (OSError, MdmFormatError) as exc:
@@ -53,8 +55,9 @@ class Command(BaseCommand):
             task = progress.add_task(f"{'Checking' if dry_run else 'Importing'} {file.name}", total=None)
             try:
                 run = mdm_import(
-                    actor=actor, organisation=organisation, supplier=supplier, data=file.read_bytes(),
-                    filename=file.name, source_format=options.get("format"), mapping=mapping, dry_run=dry_run,
+                    actor=actor, organisation=organisation, supplier=supplier, support_team=team,
+                    data=file.read_bytes(), filename=file.name, source_format=options.get("format"), mapping=mapping,
+                    dry_run=dry_run,
                     progress=lambda done, total: progress.update(task, completed=done, total=total),
                 )  # fmt: skip
             except ValidationFailed as exc:
@@ -69,6 +72,12 @@ class Command(BaseCommand):
         found = visible_to(actor, Organisation.objects).filter(code=code).first()
         if found is None:
             raise CommandError(f"{option}: no organisation you can see has the code {code!r}")
+        return found
+
+    def _team(self, code: str) -> Team:
+        found = Team.objects.filter(code=code).select_related("organisation").first()
+        if found is None:
+            raise CommandError(f"--support-team: no team has the code {code!r}")
         return found
 
     def _print(self, console: Console, run: MdmImport, seconds: float) -> None:

@@ -11,11 +11,11 @@ from ninja.pagination import paginate
 from towers.contracts.selectors import service_get
 from towers.core.api import Page, expected_version, set_etag
 from towers.core.errors import NotFound
-from towers.core.permissions import get_visible, visible_to
-from towers.mobile import selectors
+from towers.core.permissions import get_visible
+from towers.mobile.access import fleet_visible
 from towers.mobile.models import DeviceTask, LossReport, MobileSettings
 from towers.mobile.schemas_loss import FoundIn, LossIn, LossOut, LossQuery, MobileSettingsOut, MobileSettingsPatch
-from towers.mobile.selectors_loss import loss_get, loss_list
+from towers.mobile.selectors_loss import device_for_loss, loss_get, loss_list
 from towers.mobile.services.loss import device_found, device_report_loss
 from towers.mobile.services.settings import mobile_settings_update
 from towers.organisations.models import Organisation
@@ -53,7 +53,7 @@ def loss(request: HttpRequest, id: UUID) -> Any:
 )
 def report_loss(request: HttpRequest, id: UUID, body: LossIn) -> Any:
     actor = _actor(request)
-    device = selectors.device_get(actor=actor, id=id)
+    device = device_for_loss(actor, id)
     report = device_report_loss(actor=actor, device=device, channel="api", **body.dict())
     return Status(201, _loss(request, report.pk))
 
@@ -61,7 +61,7 @@ def report_loss(request: HttpRequest, id: UUID, body: LossIn) -> Any:
 @router.post("/mobile/devices/{id}/found", response=LossOut, summary="A missing device is back")
 def found(request: HttpRequest, id: UUID, body: FoundIn) -> Any:
     actor = _actor(request)
-    device = selectors.device_get(actor=actor, id=id)
+    device = device_for_loss(actor, id)
     report = device.losses.filter(found_at__isnull=True).first()
     device_found(actor=actor, device=device, note=body.note)
     return _loss(request, report.pk) if report else None  # device_found refuses when there is none
@@ -69,7 +69,7 @@ def found(request: HttpRequest, id: UUID, body: FoundIn) -> Any:
 
 def _settings(actor: Any, organisation: UUID) -> MobileSettings:
     owner = organisation_get(actor=actor, id=organisation)
-    found = visible_to(actor, MobileSettings.objects).filter(organisation=owner).first()
+    found = fleet_visible(actor, MobileSettings.objects).filter(organisation=owner).first()
     if found is None and (MobileSettings.objects.filter(organisation=owner).exists() or not _is_own(actor, owner)):
         raise NotFound("No such mobile settings.")
     return found or MobileSettings(organisation=owner)

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from towers.core.actor import Actor
-from towers.core.permissions import get_visible, visible_to
+from towers.mobile.access import fleet_get, fleet_visible
 from towers.mobile.models import Accessory, Compliance, ComplianceRule, Device, DeviceEvent, SimCard
 
 DEVICE_RELATED = ("organisation", "supplier", "person", "team__organisation", "ci")
@@ -46,20 +46,20 @@ class DeviceFilters:
 
 
 def device_list(*, actor: Actor, filters: DeviceFilters | None = None) -> QuerySet[Device]:
-    devices = visible_to(actor, Device.objects).select_related(*DEVICE_RELATED)
+    devices = fleet_visible(actor, Device.objects).select_related(*DEVICE_RELATED)
     return (filters or DeviceFilters()).apply(devices)
 
 
 def device_get(*, actor: Actor, id: UUID | str) -> Device:
     """One device with its SIMs, accessories and history (visible ones only), or NotFound."""
     queryset = Device.objects.select_related(*DEVICE_RELATED).prefetch_related(
-        Prefetch("sims", queryset=visible_to(actor, SimCard.objects).select_related("operator")),
-        Prefetch("accessories", queryset=visible_to(actor, Accessory.objects)),
+        Prefetch("sims", queryset=fleet_visible(actor, SimCard.objects).select_related("operator")),
+        Prefetch("accessories", queryset=fleet_visible(actor, Accessory.objects)),
         Prefetch(
-            "events", queryset=visible_to(actor, DeviceEvent.objects).select_related("person").order_by("-at", "-id")
+            "events", queryset=fleet_visible(actor, DeviceEvent.objects).select_related("person").order_by("-at", "-id")
         ),
     )
-    return get_visible(actor, queryset, pk=id)
+    return fleet_get(actor, queryset, pk=id)
 
 
 def non_compliant_list(*, actor: Actor, filters: DeviceFilters | None = None) -> QuerySet[Device]:
@@ -67,7 +67,7 @@ def non_compliant_list(*, actor: Actor, filters: DeviceFilters | None = None) ->
 
 
 def sim_list(*, actor: Actor, device: Device | None = None, q: str = "") -> QuerySet[SimCard]:
-    sims = visible_to(actor, SimCard.objects).select_related("operator", "device")
+    sims = fleet_visible(actor, SimCard.objects).select_related("operator", "device")
     if device is not None:
         sims = sims.filter(device=device)
     if q.strip():
@@ -80,20 +80,20 @@ def sims_for(*, actor: Actor, device: Device) -> QuerySet[SimCard]:
 
 
 def sim_get(*, actor: Actor, id: UUID | str) -> SimCard:
-    return get_visible(actor, SimCard.objects.select_related("operator", "device"), pk=id)
+    return fleet_get(actor, SimCard.objects.select_related("operator", "device"), pk=id)
 
 
 def rule_list(*, actor: Actor, active: bool | None = None) -> QuerySet[ComplianceRule]:
-    rules = visible_to(actor, ComplianceRule.objects).select_related("organisation", "ticket_team")
+    rules = fleet_visible(actor, ComplianceRule.objects).select_related("organisation", "ticket_team")
     return rules if active is None else rules.filter(active=active)
 
 
 def rule_get(*, actor: Actor, id: UUID | str) -> ComplianceRule:
-    return get_visible(actor, ComplianceRule.objects.select_related("organisation", "ticket_team"), pk=id)
+    return fleet_get(actor, ComplianceRule.objects.select_related("organisation", "ticket_team"), pk=id)
 
 
 def accessory_list(*, actor: Actor, device: UUID | None = None, q: str = "") -> QuerySet[Accessory]:
-    accessories = visible_to(actor, Accessory.objects).select_related("device", "person").order_by("kind", "serial")
+    accessories = fleet_visible(actor, Accessory.objects).select_related("device", "person").order_by("kind", "serial")
     if device is not None:
         accessories = accessories.filter(device_id=device)
     if q.strip():

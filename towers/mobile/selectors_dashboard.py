@@ -16,7 +16,7 @@ from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from towers.core.actor import Actor
-from towers.core.permissions import visible_to
+from towers.mobile.access import fleet_visible
 from towers.mobile.models import Compliance, Device, DeviceStatus, Ownership, Platform
 from towers.mobile.selectors_dashboard_trend import TrendPoint, fleet_trend
 from towers.organisations.models import Organisation, Team
@@ -85,12 +85,12 @@ class FleetFigures:
 
 def fleet_devices(actor: Actor, filters: FleetFilters) -> QuerySet[Device]:
     """The devices the figures count: visible to the actor, narrowed by the filters."""
-    return visible_to(actor, Device.objects).filter(**filters.as_lookups())
+    return fleet_visible(actor, Device.objects).filter(**filters.as_lookups())
 
 
 def fleet_filter_options(actor: Actor) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The organisations and teams that own or hold devices the actor may see: the filters' choices."""
-    visible = visible_to(actor, Device.objects).order_by()
+    visible = fleet_visible(actor, Device.objects).order_by()
     organisations = Organisation.objects.filter(pk__in=visible.values("organisation_id")).order_by("name")
     teams = Team.objects.filter(pk__in=visible.values("team_id")).order_by("name")
     return (

@@ -7,14 +7,14 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from towers.core.actor import Actor
-from towers.core.permissions import get_visible, visible_to
+from towers.mobile.access import fleet_get, fleet_visible
 from towers.mobile.models import MdmImport
 
 
 def mdm_import_list(*, actor: Actor) -> QuerySet[MdmImport]:
     """Runs without their row report (it can be tens of thousands of rows): pages of a list never need it."""
-    return visible_to(actor, MdmImport.objects).select_related("organisation").defer("report")
+    return fleet_visible(actor, MdmImport.objects).select_related("organisation").defer("report")
 
 
 def mdm_import_get(*, actor: Actor, id: UUID | str) -> MdmImport:
-    return get_visible(actor, MdmImport.objects.select_related("organisation"), pk=id)
+    return fleet_get(actor, MdmImport.objects.select_related("organisation"), pk=id)

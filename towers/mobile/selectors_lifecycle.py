@@ -14,7 +14,7 @@ from uuid import UUID
 from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from towers.core.actor import Actor
-from towers.core.permissions import visible_to
+from towers.mobile.access import fleet_visible
 from towers.mobile.models import Device, DeviceStatus, DeviceTask, MobileSettings, TaskPurpose, WipeEvidence
 from towers.mobile.selectors import DEVICE_RELATED
 
@@ -32,7 +32,7 @@ def months_before(day: date, months: int) -> date:
 def device_tasks(*, actor: Actor, device: Device) -> QuerySet[DeviceTask]:
     """The device's steps, newest first, with their tickets and teams."""
     return (
-        visible_to(actor, DeviceTask.objects)
+        fleet_visible(actor, DeviceTask.objects)
         .filter(device=device)
         .select_related("ticket__team__organisation", "replacement", "sim")
         .order_by("-raised_at", "-id")
@@ -40,14 +40,14 @@ def device_tasks(*, actor: Actor, device: Device) -> QuerySet[DeviceTask]:
 
 
 def wipe_evidence_list(*, actor: Actor, device: Device) -> QuerySet[WipeEvidence]:
-    return visible_to(actor, WipeEvidence.objects).filter(device=device).select_related("task")
+    return fleet_visible(actor, WipeEvidence.objects).filter(device=device).select_related("task")
 
 
 def swap_candidates(*, actor: Actor, device: Device) -> QuerySet[Device]:
     """In-stock devices of the same owner, not already promised to another open swap."""
     reserved = DeviceTask.objects.filter(replacement=OuterRef("pk"), finished_at__isnull=True)
     return (
-        visible_to(actor, Device.objects)
+        fleet_visible(actor, Device.objects)
         .filter(organisation_id=device.organisation_id, status=DeviceStatus.IN_STOCK)
         .exclude(pk=device.pk)
         .exclude(Exists(reserved))
@@ -80,7 +80,7 @@ def refresh_due(*, actor: Actor, today: date, ids: list[UUID] | None = None) -> 
     open_refresh = DeviceTask.objects.filter(
         device=OuterRef("pk"), purpose=TaskPurpose.REFRESH, finished_at__isnull=True
     )
-    devices = visible_to(actor, Device.objects).filter(status__in=REFRESHABLE).filter(aged | ending)
+    devices = fleet_visible(actor, Device.objects).filter(status__in=REFRESHABLE).filter(aged | ending)
     if ids is not None:
         devices = devices.filter(pk__in=ids)
     return (

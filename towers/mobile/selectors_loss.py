@@ -8,7 +8,9 @@ from django.db.models import Prefetch, QuerySet
 
 from towers.core.actor import Actor
 from towers.core.permissions import get_visible, visible_to
+from towers.mobile.access import fleet_get, fleet_visible
 from towers.mobile.models import Device, LossReport
+from towers.servicedesk.access import is_requester_only
 
 
 def my_devices(actor: Actor) -> QuerySet[Device]:
@@ -24,7 +26,12 @@ def my_device_get(actor: Actor, id: UUID) -> Device:
 
 
 def loss_list(actor: Actor, *, open_only: bool = False, device: UUID | None = None) -> QuerySet[LossReport]:
-    losses = visible_to(actor, LossReport.objects).select_related("device", "person", "incident", "security_case")
+    """Losses the actor may read: an officer, only those of the devices issued to them."""
+    if is_requester_only(actor):
+        losses = visible_to(actor, LossReport.objects).filter(device__in=my_devices(actor))
+    else:
+        losses = fleet_visible(actor, LossReport.objects)
+    losses = losses.select_related("device", "person", "incident", "security_case")
     if open_only:
         losses = losses.filter(found_at__isnull=True)
     if device is not None:
@@ -40,3 +47,8 @@ def loss_get(actor: Actor, id: UUID, *, prefetch: Prefetch | None = None) -> Los
 def open_loss(device: Device) -> LossReport | None:
     """The device's report not yet closed by finding it."""
     return device.losses.filter(found_at__isnull=True).select_related("incident").first()
+
+
+def device_for_loss(actor: Actor, id: UUID) -> Device:
+    """The device a loss is reported for: an officer's own, or any the desk and the fleet's people may read."""
+    return my_device_get(actor, id) if is_requester_only(actor) else fleet_get(actor, Device.objects, pk=id)

@@ -178,3 +178,5 @@ TOWERS_OUTBOUND_DENIED_NETWORKS = env_list(
 # Where partners reach this Towers (scheme://host[:port], no trailing slash): supplier integrations register
 # <TOWERS_PUBLIC_URL>/api/partners/<id>/listener/<secret> at each partner's TMF621 /hub.
 TOWERS_PUBLIC_URL = env("TOWERS_PUBLIC_URL", "http://127.0.0.1:8000")
+# MDM exports of more rows are checked in the request, then run by the worker (mobile/services/mdm_queue.py).
+TOWERS_MDM_INLINE_ROWS = int(env("TOWERS_MDM_INLINE_ROWS", "2000"))

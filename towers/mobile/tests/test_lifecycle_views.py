@@ -47,7 +47,7 @@ def test_the_device_page_offers_the_actions_that_fit_and_shows_the_steps(admin, 
 
 def test_a_reader_sees_the_steps_but_no_forms(client, fleet):
     device = issued(fleet)
-    reader = person_with_roles(fleet.owner, Role.REQUESTER, username="viewer")
+    reader = person_with_roles(fleet.owner, Role.AUDITOR, username="viewer")
     sign_in(client, reader, fleet.owner)
     html = page(client, device)
     assert "Steps" in html and "action-form" not in html

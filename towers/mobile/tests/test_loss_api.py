@@ -98,3 +98,17 @@ def test_the_owner_configures_and_others_cannot(client, fleet, lost):
     assert client.patch(url, {"loss_impact": 3}, content_type="application/json", **other).status_code == 404
     settings.refresh_from_db()
     assert settings.loss_impact == 1
+
+
+def test_an_officer_lists_only_the_losses_of_their_own_devices(client, fleet, lost):
+    from towers.mobile.services.loss import device_report_loss
+    from towers.organisations.tests.factories import actor_of
+
+    colleague = fleet.device(person=None, status=DeviceStatus.ISSUED, name="COLLEAGUE")
+    device_report_loss(actor=actor_of(fleet.estate.authority_admin), device=colleague, kind="lost")
+    auth = bearer(fleet.officer, fleet.owner)
+    client.post(f"{BASE}/devices/{lost.id}/loss", {"kind": "lost"}, content_type="application/json", **auth)
+    mine = client.get(f"{BASE}/losses", **auth).json()
+    assert [item["device"]["name"] for item in mine["items"]] == ["NP-7001"]
+    others = LossReport.objects.get(device=colleague)
+    assert client.get(f"{BASE}/losses/{others.id}", **auth).status_code == 404

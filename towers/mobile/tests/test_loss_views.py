@@ -76,3 +76,19 @@ def test_another_supplier_gets_404_and_changes_nothing(client, fleet, lost, name
     found = name.replace("_loss", "_found")
     assert client.post(reverse(found, args=[lost.pk])).status_code == 404
     assert not LossReport.objects.exists()
+
+
+def test_an_officer_sees_only_their_own_devices_not_the_fleet(client, fleet, lost):
+    """Visibility alone would show an officer every colleague's phone and number: the fleet is for those who run it."""
+    from towers.organisations.tests.test_api import bearer
+
+    sign_in(client, fleet.officer)
+    for name, args in [
+        ("mobile_device_list", []), ("mobile_device_detail", [lost.pk]), ("mobile_dashboard", []),
+        ("mobile_compliance", []), ("mdm_imports", []), ("mobile_refresh", []),
+    ]:  # fmt: skip
+        assert client.get(reverse(name, args=args)).status_code == 403, name
+    auth = bearer(fleet.officer, fleet.owner)
+    for path in ("devices", f"devices/{lost.pk}", "sims", f"settings/{fleet.owner.pk}", "imports"):
+        assert client.get(f"/api/v1/mobile/{path}", **auth).status_code == 403, path
+    assert client.get(reverse("portal_devices")).status_code == 200

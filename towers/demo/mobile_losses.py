@@ -103,10 +103,11 @@ def seed_losses(size: str, authority: Organisation) -> int:
     chosen = sorted(issued.filter(pk__in=picked).select_related("person"), key=lambda d: picked.index(d.pk))
     now, reports = timezone.now(), []
     for n, device in enumerate(chosen):
-        by_self = n % 2 == 0 and device.person is not None  # the officer in the portal, else the desk by phone
-        actor = (
-            actor_for(device.person, organisation=authority, channel=Channel.WEB) if device.person and by_self else desk
-        )
+        actor = desk
+        if n % 2 == 0 and device.person is not None:  # every other one by the officer in the portal
+            own = actor_for(device.person, organisation=authority, channel=Channel.WEB)
+            actor = desk if own.read_only else own  # an auditor's phone is reported by the desk
+        by_self = actor is not desk
         reports.append(
             device_report_loss(
                 actor=actor,

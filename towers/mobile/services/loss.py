@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from towers.core import audit, events
 from towers.core.actor import Actor
-from towers.core.errors import Forbidden, ValidationFailed
-from towers.core.permissions import ensure_can
+from towers.core.errors import Forbidden, NotFound, ValidationFailed
+from towers.core.permissions import can, ensure_can, visible_to
 from towers.mobile.models import (
     Device,
     DeviceStatus,
@@ -46,8 +46,14 @@ LOSS_FIELDS = ["device", "kind", "status_before", "occurred_at", "location", "cr
 
 
 def _ensure_may_report(actor: Actor, device: Device) -> None:
+    """Anyone may report the device issued to them, whatever their roles (auditors stay read-only: the desk
+    reports theirs); the desk and the fleet's people report others' devices."""
+    if actor.person_id is not None and device.person_id == actor.person_id and not actor.read_only:
+        if not visible_to(actor, Device.objects).filter(pk=device.pk).exists():
+            raise NotFound("No such device.")
+        return
     ensure_can(actor, REPORT_LOSS, device)
-    if is_requester_only(actor) and device.person_id != actor.person_id:
+    if is_requester_only(actor):
         raise Forbidden("You can report only a device issued to you; the service desk can report others.")
 
 
@@ -118,8 +124,11 @@ def _incident(actor: Actor, device: Device, report: LossReport, settings: Mobile
         report.circumstances,
         "The device holds police data." if device.holds_police_data else "",
     ]
+    # Raised as the reporter where they may raise tickets; someone reporting their own phone who may not (a
+    # contract manager, say) has it raised for them by the loss process, still as its requester.
+    raiser = actor if can(actor, "ticket.raise", Ticket(requester_organisation=device.organisation)) else LIFECYCLE
     return ticket_create(
-        actor=actor,
+        actor=raiser,
         kind=TicketKind.INCIDENT,
         title=f"{report.get_kind_display()} device: {device.make} {device.model}{who}".replace("  ", " "),
         description="\n".join(line for line in lines if line),

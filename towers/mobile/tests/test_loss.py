@@ -138,3 +138,14 @@ def test_a_found_device_goes_back_and_its_open_steps_are_cancelled(fleet, lost):
     assert "patrol car" in report.incident.events.filter(kind="comment").last().body
     with pytest.raises(ValidationFailed):
         device_found(actor=actor_of(fleet.officer), device=lost)
+
+
+def test_anyone_reports_their_own_device_whatever_their_roles(fleet, lost):
+    from towers.core.roles import Role
+    from towers.organisations.tests.factories import person_with_roles
+
+    buyer = person_with_roles(fleet.owner, Role.CONTRACT_MANAGER, username="contracts.person")
+    lost.person = buyer
+    lost.save()
+    report = device_report_loss(actor=actor_of(buyer), device=lost, kind="lost")
+    assert report.incident.requester == buyer and not report.on_behalf

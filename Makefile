@@ -14,12 +14,13 @@ $(BIN)/.installed: requirements/base.txt requirements/dev.txt pyproject.toml
 
 setup: $(BIN)/.installed
 
-# Headless Chromium for the browser tests, from Debian's packages (needs root or an existing install).
+# Headless Chromium for the browser tests and poppler's pdftoppm to look at rendered PDFs, from Debian's packages
+# (needs root or an existing install).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-	    || echo "could not install chromium: browser tests will be skipped"; \
-	  else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi; }
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; } \
+	    || echo "could not install chromium and poppler-utils: browser and PDF image tests will be skipped"; \
+	  else echo "chromium or poppler-utils is missing: their tests will be skipped (apt-get install chromium poppler-utils)"; fi; }
 
 # The worker (its mail goes to var/mail) and the inbound mail listener run beside the web server and stop with it.
 demo: setup
@@ -61,6 +62,7 @@ bench: setup
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.cmdb --reuse
 	$(BIN)/python -m bench.servicedesk --reuse
+	$(BIN)/python -m bench.reporting --reuse
 	$(BIN)/python -m bench.soc_intake
 	$(BIN)/python -m bench.integration
 	$(BIN)/python -m bench.soc

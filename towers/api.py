@@ -17,6 +17,7 @@ from towers.mobile.api_lifecycle import router as mobile_lifecycle_router
 from towers.mobile.api_loss import router as mobile_loss_router
 from towers.organisations.api import router as organisations_router
 from towers.organisations.auth import SessionActorAuth, TokenAuth
+from towers.reporting.api import router as reporting_router
 from towers.servicedesk.api import router as servicedesk_router
 from towers.servicedesk.api_changes import router as changes_router
 from towers.servicedesk.api_knowledge import router as knowledge_router
@@ -27,6 +28,7 @@ from towers.soc.api import router as soc_router
 from towers.soc.api_intake import router as soc_intake_router
 from towers.soc.api_intel import router as soc_intel_router
 from towers.soc.api_rules import router as soc_rules_router
+from towers.transition.api import router as transition_router
 
 api = NinjaAPI(
     title="Towers API",
@@ -66,3 +68,5 @@ api.add_router("", soc_rules_router)
 api.add_router("", soc_intel_router)
 api.add_router("", integration_router)
 api.add_router("", partners_router)
+api.add_router("", reporting_router)
+api.add_router("", transition_router)

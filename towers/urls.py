@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("towers.soc.urls")),
     path("", include("towers.mobile.urls")),
     path("", include("towers.integration.urls")),
+    path("", include("towers.reporting.urls")),
+    path("", include("towers.transition.urls")),
     path("api/now/", include("towers.integration.urls_now")),
     path("api/partners/", include("towers.integration.urls_partners")),
     path("tmf-api/troubleTicket/v5/", include("towers.integration.urls_tmf")),

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "towers.soc",
     "towers.mobile",
     "towers.integration",
+    "towers.reporting",
+    "towers.transition",
     "towers.web",
     "towers.demo",
 ]

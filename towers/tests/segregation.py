@@ -28,6 +28,7 @@ from towers.organisations.tests.factories import (
     Estate,
     TeamMembershipFactory,
 )
+from towers.reporting.services.exit_pack import exit_pack_build, exit_pack_create
 from towers.servicedesk.models import Article, Attachment, InboundMail, SavedView
 from towers.servicedesk.tests.catalogue_factories import foreign_item, foreign_major, foreign_request
 from towers.servicedesk.tests.factories import foreign_ticket
@@ -150,6 +151,11 @@ FOREIGN_OBJECTS: dict[str, Callable[[Estate], Model]] = {
         status_before="issued",
         reported_by="apps",
     ),
+    # The applications supplier's exit pack, asked for by the authority and built (it holds the supplier's credits),
+    # so that its owner's GET of the download answers 200 and the walker's refusal means something.
+    "exit-packs": lambda e: exit_pack_build(
+        exit_pack_create(actor=Actor.system("tests"), supplier=e.applications, queue=False)
+    ),
 }
 # Body fields that refer to a resource by id.
 FIELD_RESOURCES = {
@@ -195,7 +201,9 @@ FIELD_RESOURCES = {
     "ticket_team": "teams",
 }
 # Path parameters that are values, not object ids: what to put in them.
-PATH_VALUES = {"period": "2026-03-01", "index": "0"}  # index: a detection rule's first exception
+PATH_VALUES = {"period": "2026-03-01", "index": "0", "month": "2026-03"}  # index: a detection rule's first exception
+# Routes the walker's owner (the applications supplier) may not read either, by design: its probe would be wrong.
+OWNER_REFUSED = {"/api/v1/reviews/{month}"}  # the whole estate's pack: no supplier reads it
 
 
 def _contract_with_ledger(estate: Estate) -> Model:
@@ -271,3 +279,40 @@ def sample_body(schema: dict[str, Any], components: dict[str, Any], uuid_for: Ca
     if schema.get("format") == "uuid":
         return uuid_for("")
     return "probe"
+
+
+# Supplier transitions (towers/transition): the applications supplier's service moving to a newcomer. The
+# network third party is party to neither side; the outgoing supplier itself may read it (the walker's owner check).
+def _foreign_transition(estate: Estate) -> Model:
+    from django.utils import timezone
+
+    from towers.organisations.tests.factories import OrganisationFactory
+    from towers.transition.models import Transition
+
+    incoming = OrganisationFactory(code="apps-next", name="Next Apps", tower=estate.applications_tower)
+    transition = Transition.objects.create(
+        name="apps-only", outgoing=estate.applications, incoming=incoming, effective_at=timezone.now()
+    )
+    transition.services.add(ServiceFactory(owner=estate.applications))
+    return transition
+
+
+FOREIGN_OBJECTS["transitions"] = _foreign_transition
+FIELD_RESOURCES.update({"outgoing": "organisations", "incoming": "organisations"})
+
+
+# Service review packs (towers/reporting): /reviews/<month>/<supplier>/ names the applications supplier's own pack.
+FOREIGN_OBJECTS["reviews"] = lambda e: e.applications
+
+
+def _foreign_subscription(estate: Estate) -> Model:
+    """The applications admin's monthly pack by email: whom it goes to and which pack."""
+    from towers.reporting.models import PackSubscription
+
+    return PackSubscription.objects.create(
+        person=estate.applications_admin, organisation=estate.applications, supplier=estate.applications,
+        formats=["pdf"],
+    )  # fmt: skip
+
+
+FOREIGN_OBJECTS["review-subscriptions"] = FOREIGN_OBJECTS["subscriptions"] = _foreign_subscription

@@ -15,7 +15,14 @@ from towers.api import api
 from towers.core.models import AuditEntry
 from towers.organisations.models import ApiToken
 from towers.organisations.tests.factories import ApiTokenFactory, sign_in
-from towers.tests.segregation import FIELD_RESOURCES, PATH_VALUES, ForeignObjects, resource_before, sample_body
+from towers.tests.segregation import (
+    FIELD_RESOURCES,
+    OWNER_REFUSED,
+    PATH_VALUES,
+    ForeignObjects,
+    resource_before,
+    sample_body,
+)
 
 pytestmark = pytest.mark.django_db
 PREFIX = "/api/v1"
@@ -72,7 +79,7 @@ def test_every_api_route_with_an_object_id_hides_other_suppliers_objects(client,
         response = _call(client, method, url, body, attacker)
         assert response.status_code in {403, 404}, f"{method.upper()} {path} gave {response.status_code}"
         assert AuditEntry.objects.count() == audit_before, f"{method.upper()} {path} wrote something"
-        if method == "get":
+        if method == "get" and path not in OWNER_REFUSED:
             assert client.get(url, **owner).status_code == 200, f"owner cannot GET {path}: the probe is wrong"
         probed += 1
     assert probed >= 10
@@ -130,10 +137,11 @@ def test_every_ui_page_with_an_object_id_hides_other_suppliers_objects(client, e
     foreign = ForeignObjects(estate)
     sign_in(client, estate.network_admin, estate.network)
     for route in _ui_patterns():
-        segments = route.split("/")
-        for index, segment in enumerate(segments):
+        original = route.split("/")
+        segments = list(original)
+        for index, segment in enumerate(original):  # each parameter named by the route, not by a filled-in value
             if segment.startswith("<"):
-                segments[index] = str(foreign.for_resource(resource_before(segments, index), route).pk)
+                segments[index] = str(foreign.for_resource(resource_before(original, index), route).pk)
         url = "/".join(segments)
         audit_before = AuditEntry.objects.count()
         for method in ("get", "post"):

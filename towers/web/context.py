@@ -23,6 +23,7 @@ WEBHOOK_ROLES = (Role.ADMINISTRATOR, Role.SERVICE_MANAGER)  # who manages the or
 COMMERCIAL_ROLES = (Role.ADMINISTRATOR, Role.CONTRACT_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR)
 # Who manages the mobile fleet (mobile.manage_fleet) or reads it (auditors); the list shows only what they may see.
 FLEET_ROLES = (Role.ADMINISTRATOR, Role.SERVICE_MANAGER, Role.RESOLVER, Role.AUDITOR)
+TRANSITION_ROLES = (Role.ADMINISTRATOR, Role.SERVICE_MANAGER, Role.AUDITOR)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ def nav_items(actor: Actor, path: str) -> list[NavItem]:
         ("Catalogue", "service_list", member),
         ("CMDB", "ci_list", member),
         ("Mobile", "mobile_device_list", member and actor.has_role(*FLEET_ROLES)),
+        # Each organisation reads its own monthly pack; the authority and integrators read every one.
+        ("Service reviews", "review_index", member and not requester),
+        # Moving services between suppliers is run by the authority and the integrators (auditors read it).
+        ("Transitions", "transition_list", integrator and actor.has_role(*TRANSITION_ROLES)),
         ("Audit", "audit_list", may_read_audit(actor)),
         ("Commercial access", "commercial_grant_list", member and actor.has_role(*COMMERCIAL_ROLES)),
         ("Imports", "import_start", actor.has_role(Role.ADMINISTRATOR) and not actor.read_only),

@@ -142,12 +142,17 @@ def test_navigation_follows_roles(client, estate):
     integrator = desk | {"Crossed suppliers", "Received mail"}
     soc = {"Alerts", "ATT&CK", "Security cases", "Detection rules", "Threat intel"}
     mobile = {"Mobile"}
-    assert _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator | soc | mobile
+    reviews = {"Service reviews"}
+    moves = {"Transitions"}
+    assert (
+        _nav(client, estate.auditor) == everyone | {"Audit"} | commercial | integrator | soc | mobile | reviews | moves
+    )
     admin = {"Audit", "Imports", "Webhooks"}
-    assert _nav(client, estate.authority_admin) == everyone | admin | commercial | integrator | soc | mobile
-    assert _nav(client, estate.integrator_agent) == everyone | integrator
-    assert _nav(client, estate.network_admin) == everyone | admin | commercial | desk | soc | mobile
-    assert _nav(client, estate.network_resolver) == everyone | desk | mobile
+    authority_admin = everyone | admin | commercial | integrator | soc | mobile | reviews | moves
+    assert _nav(client, estate.authority_admin) == authority_admin
+    assert _nav(client, estate.integrator_agent) == everyone | integrator | reviews
+    assert _nav(client, estate.network_admin) == everyone | admin | commercial | desk | soc | mobile | reviews
+    assert _nav(client, estate.network_resolver) == everyone | desk | mobile | reviews
     requester = person_with_roles(estate.authority, Role.REQUESTER)
     assert _nav(client, requester) == everyone | {"My tickets"}
 

@@ -1,0 +1,130 @@
+"""What every part of the pack shares: the month's bounds, the reader's records narrowed to the supplier, links."""
+
+from __future__ import annotations
+
+import calendar as monthcal
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, Manager, Model, OuterRef, QuerySet
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from towers.core.actor import Actor
+from towers.core.permissions import visible_to
+from towers.organisations.models import Organisation
+from towers.servicedesk.models import Ticket, TicketParty
+
+M = TypeVar("M", bound=Model)
+LONDON = ZoneInfo("Europe/London")
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class PackScope:
+    """Who reads, which month (London time, like the SLA engine's periods) and whose pack (None: the estate)."""
+
+    actor: Actor
+    month: date
+    supplier: Organisation | None
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.month.year, self.month.month, 1, tzinfo=LONDON)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant of the next month (half-open bounds: start <= t < end)."""
+        return month_start(add_months(self.month, 1))
+
+    @property
+    def trend_start(self) -> datetime:
+        return month_start(add_months(self.month, 1 - TREND_MONTHS))
+
+    def trend_months(self) -> list[date]:
+        return [add_months(self.month, offset) for offset in range(1 - TREND_MONTHS, 1)]
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_start(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=LONDON)
+
+
+def as_month(value: date | datetime) -> date:
+    """A TruncMonth value (a datetime on PostgreSQL and SQLite alike, or a date) as the month's first day."""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON) if value.tzinfo else value
+        return date(value.year, value.month, 1)
+    return date(value.year, value.month, 1)
+
+
+def last_day(month: date) -> date:
+    return date(month.year, month.month, monthcal.monthrange(month.year, month.month)[1])
+
+
+def tickets(scope: PackScope) -> QuerySet[Ticket]:
+    """Tickets the reader may see; for a supplier's pack, those it held or is party to (TicketParty records every
+    holder, so work it held and handed on still counts as its own)."""
+    qs = visible_to(scope.actor, Ticket.objects)
+    if scope.supplier is None:
+        return qs
+    held = TicketParty.objects.filter(ticket=OuterRef("pk"), organisation=scope.supplier)
+    return qs.filter(Exists(held))
+
+
+def tickets_via(scope: PackScope, queryset: QuerySet[M] | Manager[M], path: str) -> QuerySet[M]:
+    """A child of tickets (clocks, hand-offs, majors) narrowed like `tickets`: visible, and the supplier's."""
+    qs = visible_to(scope.actor, queryset)
+    if scope.supplier is None:
+        return qs
+    held = TicketParty.objects.filter(ticket=OuterRef(path), organisation=scope.supplier)
+    return qs.filter(Exists(held))
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def hours(seconds: float | None) -> Decimal | None:
+    if seconds is None:
+        return None
+    return (Decimal(str(seconds)) / 3600).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def mean_median(values: Iterable[float]) -> tuple[float | None, float | None]:
+    data = list(values)
+    if not data:
+        return None, None
+    return statistics.fmean(data), statistics.median(data)
+
+
+def span_seconds(start: datetime | None, stop: datetime | None) -> float | None:
+    if start is None or stop is None or stop < start:
+        return None
+    return (stop - start).total_seconds()
+
+
+def link(name: str, *args: object, **query: object) -> str:
+    """The URL of an existing list page with its GET filters ("" values kept: team= means every team)."""
+    url = reverse(name, args=args)
+    params = {key: str(value) for key, value in query.items() if value is not None}
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def queue_link(**filters: object) -> str:
+    """The ticket queue across every team the reader sees (team= stops it defaulting to the reader's own team)."""
+    return link("ticket_queue", team="", **filters)
+
+
+DAY = timedelta(days=1)

@@ -1,0 +1,130 @@
+"""The pack beyond the desk: changes, security cases, the mobile fleet and commercials (credits, delivery score).
+
+Each reads through visible_to, so a reader who may not see SOC cases or a supplier's commercials gets nothing
+there (and the pack says so) rather than an error.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from towers.core.permissions import visible_to
+from towers.mobile.models import Compliance, Device, DeviceStatus
+from towers.reporting.pack import CommercialLine, Figure, Section
+from towers.reporting.pack_common import PackScope, hours, link, mean_median, percent, span_seconds, tickets
+from towers.servicedesk.models import TicketKind, TicketParty
+from towers.servicedesk.models.changes import Outcome
+from towers.sla.models import CreditRun, DeliveryAssessment
+from towers.soc.models import SecurityCase
+
+IN_SERVICE = (DeviceStatus.ISSUED, DeviceStatus.IN_STOCK, DeviceStatus.IN_REPAIR)
+
+
+def changes(scope: PackScope) -> Section:
+    """Changes completed in the month (their outcome's time) and incidents opened in it that a change caused."""
+    done = tickets(scope).filter(
+        kind=TicketKind.CHANGE,
+        change_detail__actual_end__gte=scope.start,
+        change_detail__actual_end__lt=scope.end,
+    )
+    counts = done.exclude(change_detail__outcome="").aggregate(
+        n=Count("id"),
+        successful=Count("id", filter=Q(change_detail__outcome=Outcome.SUCCESSFUL)),
+        failed=Count("id", filter=Q(change_detail__outcome__in=[Outcome.FAILED, Outcome.BACKED_OUT])),
+    )
+    caused = tickets(scope).filter(
+        kind=TicketKind.INCIDENT, caused_by__isnull=False, opened_at__gte=scope.start, opened_at__lt=scope.end
+    )
+    figures = (
+        Figure("Changes completed", counts["n"], link=link("change_list", stage="review")),
+        Figure("Change success rate", percent(counts["successful"], counts["n"]), "%"),
+        Figure("Changes failed or backed out", counts["failed"]),
+        Figure("Incidents caused by changes", caused.count()),
+    )
+    note = "Success rate: successful outcomes of the changes completed in the month (partial counts as not successful)."
+    return Section("changes", "Changes", figures, note)
+
+
+def security(scope: PackScope) -> Section | None:
+    """Security cases the reader may see (the SOC's own and the authority); None when they see none at all."""
+    cases = visible_to(scope.actor, SecurityCase.objects)
+    if scope.supplier is not None:
+        party = TicketParty.objects.filter(ticket=OuterRef("incident"), organisation=scope.supplier)
+        cases = cases.filter(Q(organisation=scope.supplier) | Exists(party))
+    if not cases.exists():
+        return None
+    opened = cases.filter(opened_at__gte=scope.start, opened_at__lt=scope.end)
+    resolved = cases.filter(resolved_at__gte=scope.start, resolved_at__lt=scope.end)
+    mttd = mean_median(
+        s for s in (span_seconds(d, a) for d, a in opened.values_list("detected_at", "alerted_at")) if s is not None
+    )
+    mttr = mean_median(
+        s for s in (span_seconds(o, r) for o, r in resolved.values_list("opened_at", "resolved_at")) if s is not None
+    )
+    figures = (
+        Figure("Security cases opened", opened.count(), link=link("soc_case_list")),
+        Figure("Security cases resolved", resolved.count(), link=link("soc_case_list", status="resolved")),
+        Figure("MTTD (mean)", hours(mttd[0]), "h"),
+        Figure("MTTR (mean)", hours(mttr[0]), "h"),
+        Figure("MTTR (median)", hours(mttr[1]), "h"),
+    )
+    note = (
+        "MTTD: first alert less the first event's own time, of cases opened in the month. MTTR: resolved less opened, "
+        "of cases resolved in the month; wall-clock hours."
+    )
+    return Section("security", "Security cases", figures, note)
+
+
+def mobile(scope: PackScope) -> Section | None:
+    """Compliance of devices in service: the fleet the supplier runs, or the whole estate the reader sees."""
+    devices = visible_to(scope.actor, Device.objects).filter(status__in=IN_SERVICE)
+    if scope.supplier is not None:
+        devices = devices.filter(supplier=scope.supplier)
+    counts = devices.aggregate(
+        n=Count("id"),
+        compliant=Count("id", filter=Q(compliance=Compliance.COMPLIANT)),
+        non_compliant=Count("id", filter=Q(compliance=Compliance.NON_COMPLIANT)),
+        unknown=Count("id", filter=Q(compliance=Compliance.UNKNOWN)),
+    )
+    if not counts["n"]:
+        return None
+    figures = (
+        Figure("Devices in service", counts["n"], link=link("mobile_device_list")),
+        Figure("Compliant", counts["compliant"], link=link("mobile_device_list", compliance=Compliance.COMPLIANT)),
+        Figure(
+            "Non-compliant",
+            counts["non_compliant"],
+            link=link("mobile_device_list", compliance=Compliance.NON_COMPLIANT),
+        ),
+        Figure("Not evaluated", counts["unknown"], link=link("mobile_device_list", compliance=Compliance.UNKNOWN)),
+        Figure("Compliance", percent(counts["compliant"], counts["n"]), "%"),
+    )
+    note = "Devices issued, in stock or in repair, as their MDM last reported them (the state now, not at month end)."
+    return Section("mobile", "Mobile fleet compliance", figures, note)
+
+
+def commercial(scope: PackScope) -> tuple[CommercialLine, ...]:
+    """The month's current credit runs and delivery assessments the reader may see (commercially sensitive)."""
+    runs = visible_to(scope.actor, CreditRun.objects).filter(period=scope.month, is_current=True)
+    scores = visible_to(scope.actor, DeliveryAssessment.objects).filter(period=scope.month, is_current=True)
+    if scope.supplier is not None:
+        runs, scores = runs.filter(supplier=scope.supplier), scores.filter(supplier=scope.supplier)
+    by_contract = {run.contract_id: run for run in runs.select_related("contract", "supplier")}
+    assessed = {a.contract_id: a for a in scores.select_related("contract", "supplier").order_by("-created_at")}
+    lines = []
+    for contract_id in sorted(set(by_contract) | set(assessed), key=str):
+        run, assessment = by_contract.get(contract_id), assessed.get(contract_id)
+        record = run or assessment
+        assert record is not None
+        lines.append(
+            CommercialLine(
+                contract=record.contract.reference,
+                supplier=record.supplier.name,
+                credit_amount=run.total if run else None,
+                credit_cap_reached=bool(run and run.cap_reduction > 0),
+                delivery_score=assessment.score if assessment else None,
+                eligible_for_change_work=assessment.eligible if assessment else None,
+                link=link("contract_credits", contract_id),
+            )
+        )
+    return tuple(sorted(lines, key=lambda line: (line.supplier, line.contract)))

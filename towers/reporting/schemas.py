@@ -1,0 +1,111 @@
+"""API shapes of the service review pack: the dataclasses of `pack` as they read in JSON.
+
+Figures, percentages and hours are JSON numbers (a count stays an integer); money keeps its pence exactly, as a
+decimal string like the credits API. A trend's points are {month, value} objects rather than pairs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ninja import Schema
+
+Number = int | float
+
+
+class FigureOut(Schema):
+    label: str
+    value: Number | None
+    unit: str
+    link: str
+    previous: Number | None
+
+
+class SectionOut(Schema):
+    key: str
+    title: str
+    figures: list[FigureOut]
+    note: str
+
+
+class AttainmentOut(Schema):
+    service: str
+    priority: str
+    level: str
+    kind: str
+    provider: str
+    measured: int
+    met: int
+    target_percent: float
+    attained_percent: float | None
+    breached: bool
+    link: str
+
+
+class BreachOut(Schema):
+    reference: str
+    title: str
+    priority: str
+    service: str
+    level: str
+    holder: str
+    overdue_hours: float
+    reason: str
+    link: str
+
+
+class PointOut(Schema):
+    month: date
+    value: Number
+
+
+class SeriesOut(Schema):
+    label: str
+    points: list[PointOut]
+    unit: str
+
+    @staticmethod
+    def resolve_points(obj: object) -> list[dict[str, object]]:
+        return [{"month": month, "value": value} for month, value in getattr(obj, "points", ())]
+
+
+class AgeBandOut(Schema):
+    label: str
+    count: int
+    link: str
+
+
+class MajorIncidentOut(Schema):
+    reference: str
+    title: str
+    opened: date
+    resolved: date | None
+    duration_hours: float | None
+    link: str
+
+
+class CommercialLineOut(Schema):
+    contract: str
+    supplier: str
+    credit_amount: Decimal | None
+    credit_cap_reached: bool
+    delivery_score: float | None
+    eligible_for_change_work: bool | None
+    link: str
+
+
+class ServicePackOut(Schema):
+    month: date
+    supplier: str | None
+    supplier_name: str
+    generated_at: str
+    generated_for: str
+    sections: list[SectionOut]
+    attainment: list[AttainmentOut]
+    breaches: list[BreachOut]
+    trends: list[SeriesOut]
+    backlog_ageing: list[AgeBandOut]
+    major_incidents: list[MajorIncidentOut]
+    commercial: list[CommercialLineOut]
+    notes: list[str]

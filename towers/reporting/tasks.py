@@ -1,0 +1,24 @@
+"""Background jobs of reporting: thin wrappers around services."""
+
+from django_tasks import task
+
+from towers.core import schedule
+from towers.reporting.delivery import packs_send
+from towers.reporting.services.exit_pack import exit_pack_build_queued
+
+
+@task()
+def build_exit_pack(pack_id: str) -> int:
+    """An exit pack asked for on the page or the API; returns its size in bytes (0 if it was already built)."""
+    pack = exit_pack_build_queued(pack_id)
+    return pack.size if pack is not None else 0
+
+
+@schedule.every(3600)
+@task()
+def send_review_packs() -> int:
+    """Each hour: the packs whose day has come are built as their readers and emailed (each once a month)."""
+    try:
+        return packs_send()
+    finally:
+        schedule.again(send_review_packs)

@@ -1,0 +1,18 @@
+"""Pages of the reporting app: the monthly service review pack with its PDF and XLSX downloads, and exit packs."""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from towers.reporting import views, views_delivery, views_export
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("reviews/", views.review_index, name="review_index"),
+    path("reviews/subscriptions/", views_delivery.review_subscribe, name="review_subscribe"),
+    path("reviews/subscriptions/<uuid:pk>/stop/", views_delivery.review_unsubscribe, name="review_unsubscribe"),
+    path("reviews/<str:month>/", views.review_estate, name="review_estate"),
+    path("reviews/<str:month>/pack.pdf", views_export.pack_pdf, name="review_estate_pdf"),
+    path("reviews/<str:month>/pack.xlsx", views_export.pack_xlsx, name="review_estate_xlsx"),
+    path("reviews/<str:month>/<slug:supplier_code>/", views.review_supplier, name="review_supplier"),
+    path("reviews/<str:month>/<slug:supplier_code>/pack.pdf", views_export.pack_pdf, name="review_supplier_pdf"),
+    path("reviews/<str:month>/<slug:supplier_code>/pack.xlsx", views_export.pack_xlsx, name="review_supplier_xlsx"),
+    path("", include("towers.reporting.urls_exit")),  # exit data packs (another module of this app)
+]

@@ -10,6 +10,7 @@ from towers.core.console import command_console, progress_bar
 from towers.demo.desk_extras import seed_desk_extras
 from towers.demo.estate import DEMO_PASSWORD, SIZES, seed
 from towers.demo.mobile import seed_mobile
+from towers.demo.reporting import seed_reporting
 from towers.demo.servicedesk import seed_history
 from towers.demo.soc import seed_soc
 
@@ -63,6 +64,10 @@ class Command(BaseCommand):
             console.print(
                 f"Mobile: {fleet.devices:,} devices imported from Intune, {fleet.non_compliant:,} non-compliant, "
                 f"{fleet.losses} reported lost or stolen, {fleet.steps} repair, swap and refresh steps."
+            )
+        if seed_reporting():
+            console.print(
+                "Service reviews: two monthly packs by email, and Carrier Networks' exit pack for the worker."
             )
         table = Table("Username", "Organisation", "Roles", title=f"Demo log-ins (password: {DEMO_PASSWORD})")
         for row in result.logins:

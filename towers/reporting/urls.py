@@ -2,12 +2,13 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from towers.reporting import views, views_delivery, views_export
+from towers.reporting import views, views_dashboard, views_delivery, views_export
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("reviews/", views.review_index, name="review_index"),
     path("reviews/subscriptions/", views_delivery.review_subscribe, name="review_subscribe"),
     path("reviews/subscriptions/<uuid:pk>/stop/", views_delivery.review_unsubscribe, name="review_unsubscribe"),
+    path("reviews/dashboard/", views_dashboard.review_dashboard, name="review_dashboard"),  # before <month>
     path("reviews/<str:month>/", views.review_estate, name="review_estate"),
     path("reviews/<str:month>/pack.pdf", views_export.pack_pdf, name="review_estate_pdf"),
     path("reviews/<str:month>/pack.xlsx", views_export.pack_xlsx, name="review_estate_xlsx"),

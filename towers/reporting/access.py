@@ -64,3 +64,22 @@ def supplier_by_code(actor: Actor, code: str) -> Organisation:
     supplier = get_visible(actor, Organisation.objects.select_related("tower").exclude(kind="authority"), code=code)
     ensure_may_read_pack(actor, supplier)
     return supplier
+
+
+def tower_by_code(actor: Actor, code: str) -> Tower:
+    """A tower whose pack (its suppliers together) the actor may read: the authority's, or its integrator's."""
+    if is_requester_only(actor):
+        raise Forbidden(REFUSED)
+    tower = Tower.objects.filter(code=code).first()
+    if tower is None or not (actor.is_system or actor.scope.everything or tower.integrator_id == actor.organisation_id):
+        raise NotFound(f"No tower {code}.")
+    return tower
+
+
+def pack_towers(actor: Actor) -> QuerySet[Tower]:
+    """The towers whose packs the actor may read (for the page's picker)."""
+    if is_requester_only(actor):
+        return Tower.objects.none()
+    if actor.is_system or actor.scope.everything:
+        return Tower.objects.order_by("name")
+    return Tower.objects.filter(integrator_id=actor.organisation_id).order_by("name")

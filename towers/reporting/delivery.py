@@ -124,7 +124,7 @@ def _deliver(subscription: PackSubscription, delivery: PackDelivery, month: date
 
 
 def _email(person: Person, pack: ServicePack, formats: list[str]) -> None:
-    label = pack.supplier or "estate"
+    label = pack.supplier or (f"tower-{pack.tower}" if pack.tower else "estate")
     stem = f"service-review-{label}-{pack.month:%Y-%m}"
     message = EmailMessage(
         subject=f"Service review: {pack.supplier_name}, {pack.month:%B %Y}",

@@ -106,7 +106,7 @@ class Section:
 
 @dataclass(frozen=True)
 class ServicePack:
-    """A month's pack for one supplier, or for the whole estate (supplier is None)."""
+    """A month's pack for one supplier, one tower's suppliers together, or the whole estate (both None)."""
 
     month: date  # the first day of the month
     supplier: str | None  # organisation code; None for the estate
@@ -121,3 +121,4 @@ class ServicePack:
     major_incidents: tuple[MajorIncident, ...] = ()
     commercial: tuple[CommercialLine, ...] = ()  # empty when the reader may not see commercials
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "No security cases for this supplier."
+    tower: str | None = None  # a tower's pack (its suppliers together): the tower's code; supplier is then None

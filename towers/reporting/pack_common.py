@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, Manager, Model, OuterRef, QuerySet
@@ -17,7 +18,7 @@ from django.utils.http import urlencode
 
 from towers.core.actor import Actor
 from towers.core.permissions import visible_to
-from towers.organisations.models import Organisation
+from towers.organisations.models import Organisation, Tower
 from towers.servicedesk.models import Ticket, TicketParty
 
 M = TypeVar("M", bound=Model)
@@ -27,11 +28,21 @@ TREND_MONTHS = 12
 
 @dataclass(frozen=True)
 class PackScope:
-    """Who reads, which month (London time, like the SLA engine's periods) and whose pack (None: the estate)."""
+    """Who reads, which month (London time, like the SLA engine's periods) and whose pack: a supplier's, a tower's
+    suppliers' together (`members` holds their ids either way), or the estate's (members None)."""
 
     actor: Actor
     month: date
     supplier: Organisation | None
+    tower: Tower | None = None
+    members: tuple[UUID, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.members is None and self.supplier is not None:
+            object.__setattr__(self, "members", (self.supplier.pk,))
+        elif self.members is None and self.tower is not None:
+            ids = tuple(Organisation.objects.filter(tower=self.tower).values_list("pk", flat=True))
+            object.__setattr__(self, "members", ids)
 
     @property
     def start(self) -> datetime:
@@ -75,18 +86,18 @@ def tickets(scope: PackScope) -> QuerySet[Ticket]:
     """Tickets the reader may see; for a supplier's pack, those it held or is party to (TicketParty records every
     holder, so work it held and handed on still counts as its own)."""
     qs = visible_to(scope.actor, Ticket.objects)
-    if scope.supplier is None:
+    if scope.members is None:
         return qs
-    held = TicketParty.objects.filter(ticket=OuterRef("pk"), organisation=scope.supplier)
+    held = TicketParty.objects.filter(ticket=OuterRef("pk"), organisation__in=scope.members)
     return qs.filter(Exists(held))
 
 
 def tickets_via(scope: PackScope, queryset: QuerySet[M] | Manager[M], path: str) -> QuerySet[M]:
     """A child of tickets (clocks, hand-offs, majors) narrowed like `tickets`: visible, and the supplier's."""
     qs = visible_to(scope.actor, queryset)
-    if scope.supplier is None:
+    if scope.members is None:
         return qs
-    held = TicketParty.objects.filter(ticket=OuterRef(path), organisation=scope.supplier)
+    held = TicketParty.objects.filter(ticket=OuterRef(path), organisation__in=scope.members)
     return qs.filter(Exists(held))
 
 

@@ -181,11 +181,11 @@ def mttr_trend(scope: PackScope) -> Series:
 
 def handoffs(scope: PackScope) -> Section:
     sent = tickets_via(scope, HandOff.objects, "ticket").filter(created_at__gte=scope.start, created_at__lt=scope.end)
-    if scope.supplier is not None:
-        sent = sent.filter(Q(to_organisation=scope.supplier) | Q(from_organisation=scope.supplier))
+    if scope.members is not None:
+        sent = sent.filter(Q(to_organisation__in=scope.members) | Q(from_organisation__in=scope.members))
     counts = sent.aggregate(
         n=Count("id"),
-        received=Count("id", filter=Q(to_organisation=scope.supplier)) if scope.supplier else Count("id"),
+        received=Count("id", filter=Q(to_organisation__in=scope.members)) if scope.members else Count("id"),
         rejected=Count("id", filter=Q(status=HandOff.Status.REJECTED)),
     )
     opened = tickets(scope).filter(opened_at__gte=scope.start, opened_at__lt=scope.end, kind__in=WORK_KINDS)

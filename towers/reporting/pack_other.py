@@ -48,9 +48,9 @@ def changes(scope: PackScope) -> Section:
 def security(scope: PackScope) -> Section | None:
     """Security cases the reader may see (the SOC's own and the authority); None when they see none at all."""
     cases = visible_to(scope.actor, SecurityCase.objects)
-    if scope.supplier is not None:
-        party = TicketParty.objects.filter(ticket=OuterRef("incident"), organisation=scope.supplier)
-        cases = cases.filter(Q(organisation=scope.supplier) | Exists(party))
+    if scope.members is not None:
+        party = TicketParty.objects.filter(ticket=OuterRef("incident"), organisation__in=scope.members)
+        cases = cases.filter(Q(organisation__in=scope.members) | Exists(party))
     if not cases.exists():
         return None
     opened = cases.filter(opened_at__gte=scope.start, opened_at__lt=scope.end)
@@ -78,8 +78,8 @@ def security(scope: PackScope) -> Section | None:
 def mobile(scope: PackScope) -> Section | None:
     """Compliance of devices in service: the fleet the supplier runs, or the whole estate the reader sees."""
     devices = visible_to(scope.actor, Device.objects).filter(status__in=IN_SERVICE)
-    if scope.supplier is not None:
-        devices = devices.filter(supplier=scope.supplier)
+    if scope.members is not None:
+        devices = devices.filter(supplier__in=scope.members)
     counts = devices.aggregate(
         n=Count("id"),
         compliant=Count("id", filter=Q(compliance=Compliance.COMPLIANT)),
@@ -107,8 +107,8 @@ def commercial(scope: PackScope) -> tuple[CommercialLine, ...]:
     """The month's current credit runs and delivery assessments the reader may see (commercially sensitive)."""
     runs = visible_to(scope.actor, CreditRun.objects).filter(period=scope.month, is_current=True)
     scores = visible_to(scope.actor, DeliveryAssessment.objects).filter(period=scope.month, is_current=True)
-    if scope.supplier is not None:
-        runs, scores = runs.filter(supplier=scope.supplier), scores.filter(supplier=scope.supplier)
+    if scope.members is not None:
+        runs, scores = runs.filter(supplier__in=scope.members), scores.filter(supplier__in=scope.members)
     by_contract = {run.contract_id: run for run in runs.select_related("contract", "supplier")}
     assessed = {a.contract_id: a for a in scores.select_related("contract", "supplier").order_by("-created_at")}
     lines = []

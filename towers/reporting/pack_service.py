@@ -32,8 +32,8 @@ TIMELINE_KINDS = ("created", "state", "assigned", "handed_off", "accepted", "rej
 
 def _levels(scope: PackScope) -> list[ServiceLevel]:
     qs = visible_to(scope.actor, ServiceLevel.objects).filter(is_active=True)
-    if scope.supplier is not None:
-        qs = qs.filter(provider=scope.supplier)
+    if scope.members is not None:
+        qs = qs.filter(provider__in=scope.members)
     return list(qs.select_related("service", "provider").order_by("service__name", "kind", "metric", "priority"))
 
 
@@ -53,8 +53,8 @@ def month_clocks(scope: PackScope) -> Any:
 def attainment_trend(scope: PackScope) -> Series:
     """SLA clocks met as a share of those measured, per month for twelve months (two GROUP BYs)."""
     clocks = tickets_via(scope, TicketClock.objects, "ticket").filter(kind="sla")
-    if scope.supplier is not None:
-        clocks = clocks.filter(organisation=scope.supplier)
+    if scope.members is not None:
+        clocks = clocks.filter(organisation__in=scope.members)
     window = {"gte": scope.trend_start, "lt": scope.end}
     met = _per_month(clocks.filter(breached=False), "stopped_at", window)
     missed = _per_month(clocks.filter(breached=True, due_at__isnull=False), "due_at", window)

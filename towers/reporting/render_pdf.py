@@ -94,7 +94,9 @@ def _p(text: object, style: str = "body") -> Paragraph:
 
 
 def pack_title(pack: ServicePack) -> str:
-    return f"Service review: {pack.supplier_name if pack.supplier else 'Whole estate'}, {pack.month:%B %Y}"
+    return (
+        f"Service review: {pack.supplier_name if pack.supplier or pack.tower else 'Whole estate'}, {pack.month:%B %Y}"
+    )
 
 
 def _generated(pack: ServicePack) -> str:
@@ -363,7 +365,7 @@ def _commercial(pack: ServicePack) -> list[Flowable]:
 
 
 def _story(pack: ServicePack) -> list[Flowable]:
-    scope = pack.supplier_name if pack.supplier else "Whole estate"
+    scope = pack.supplier_name if pack.supplier or pack.tower else "Whole estate"
     story: list[Flowable] = [
         _p(scope, "title"),
         _p(f"Monthly service review · {pack.month:%B %Y}", "h2"),

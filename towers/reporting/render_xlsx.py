@@ -73,7 +73,7 @@ def _sheet(
 
 
 def _summary(book: Workbook, pack: ServicePack) -> None:
-    scope = pack.supplier_name if pack.supplier else "Whole estate"
+    scope = pack.supplier_name if pack.supplier or pack.tower else "Whole estate"
     rows = []
     for section in pack.sections:
         for figure in section.figures:
@@ -169,7 +169,7 @@ def _commercial(book: Workbook, pack: ServicePack) -> None:
 def pack_xlsx(pack: ServicePack) -> bytes:
     book = Workbook()
     book.remove(book.active)
-    book.properties.title = f"Service review {pack.supplier or 'estate'} {pack.month:%Y-%m}"
+    book.properties.title = f"Service review {pack.supplier or pack.tower or 'estate'} {pack.month:%Y-%m}"
     book.properties.creator = "Towers"
     _summary(book, pack)
     _attainment(book, pack)

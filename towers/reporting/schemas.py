@@ -99,6 +99,7 @@ class ServicePackOut(Schema):
     month: date
     supplier: str | None
     supplier_name: str
+    tower: str | None = None
     generated_at: str
     generated_for: str
     sections: list[SectionOut]

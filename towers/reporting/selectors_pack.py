@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
-from towers.organisations.models import Organisation
+from towers.organisations.models import Organisation, Tower
 from towers.reporting import pack_desk, pack_other, pack_service
 from towers.reporting.pack import Section, ServicePack
 from towers.reporting.pack_common import PackScope
@@ -31,8 +31,9 @@ def parse_month(text: str) -> date:
         raise ValidationFailed.one("month", "give the month as YYYY-MM, e.g. 2026-03") from None
 
 
-def build_pack(*, actor: Actor, month: date, supplier: Organisation | None) -> ServicePack:
-    scope = PackScope(actor=actor, month=date(month.year, month.month, 1), supplier=supplier)
+def build_pack(*, actor: Actor, month: date, supplier: Organisation | None, tower: Tower | None = None) -> ServicePack:
+    """A supplier's pack, a tower's (its suppliers together) or, with neither, the estate's."""
+    scope = PackScope(actor=actor, month=date(month.year, month.month, 1), supplier=supplier, tower=tower)
     volumes, trends = pack_desk.volumes(scope)
     majors = pack_desk.majors(scope)
     breaches, breach_total = pack_service.breaches(scope)
@@ -52,7 +53,8 @@ def build_pack(*, actor: Actor, month: date, supplier: Organisation | None) -> S
         ("mobile devices", pack_other.mobile(scope)),
     ):
         if section is None:
-            notes.append(f"No {title} {'for this supplier' if supplier else 'visible to you'}.")
+            whose = "for this supplier" if supplier else "for this tower" if tower else "visible to you"
+            notes.append(f"No {title} {whose}.")
         else:
             sections.append(section)
     commercial = pack_other.commercial(scope)
@@ -61,7 +63,7 @@ def build_pack(*, actor: Actor, month: date, supplier: Organisation | None) -> S
     return ServicePack(
         month=scope.month,
         supplier=supplier.code if supplier else None,
-        supplier_name=supplier.name if supplier else "The estate",
+        supplier_name=supplier.name if supplier else f"The {tower.name} tower" if tower else "The estate",
         generated_at=timezone.now().isoformat(timespec="seconds"),
         generated_for=f"{actor.label} ({actor.organisation_name})" if actor.organisation_name else actor.label,
         sections=tuple(sections),
@@ -72,4 +74,5 @@ def build_pack(*, actor: Actor, month: date, supplier: Organisation | None) -> S
         major_incidents=majors,
         commercial=commercial,
         notes=tuple(notes),
+        tower=tower.code if tower and not supplier else None,
     )

@@ -10,10 +10,17 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from towers.core.errors import NotFound, ValidationFailed
-from towers.organisations.models import Organisation
+from towers.organisations.models import Organisation, Tower
 from towers.organisations.views.common import request_actor, ui_view
 from towers.reporting import charts
-from towers.reporting.access import ensure_may_read_pack, may_read_estate, pack_suppliers, supplier_by_code
+from towers.reporting.access import (
+    ensure_may_read_pack,
+    may_read_estate,
+    pack_suppliers,
+    pack_towers,
+    supplier_by_code,
+    tower_by_code,
+)
 from towers.reporting.delivery import subscriptions_for
 from towers.reporting.pack import ServicePack
 from towers.reporting.pack_common import add_months
@@ -43,11 +50,14 @@ def review_index(request: HttpRequest) -> HttpResponse:
             month = None
         code = request.GET.get("supplier", ESTATE)
         if month is not None:
+            if code.startswith("tower:"):  # the picker's towers: "tower:<code>"
+                return redirect("review_tower", month=f"{month:%Y-%m}", tower_code=code.removeprefix("tower:"))
             if code:
                 return redirect("review_supplier", month=f"{month:%Y-%m}", supplier_code=code)
             return redirect("review_estate", month=f"{month:%Y-%m}")
     context = {
         "suppliers": suppliers,
+        "towers": pack_towers(actor),
         "estate": estate,
         "month": f"{_last_month():%Y-%m}",
         "bad_month": month_text,
@@ -56,10 +66,14 @@ def review_index(request: HttpRequest) -> HttpResponse:
     return render(request, "reporting/review_index.html", context)
 
 
-def _exports(month: str, supplier: Organisation | None) -> dict[str, str]:
+def _exports(month: str, supplier: Organisation | None, tower: Tower | None = None) -> dict[str, str]:
     """The PDF and XLSX links, when the export views are installed."""
-    suffix = "supplier" if supplier else "estate"
-    kwargs = {"month": month} | ({"supplier_code": supplier.code} if supplier else {})
+    suffix = "supplier" if supplier else "tower" if tower else "estate"
+    kwargs: dict[str, str] = {"month": month}
+    if supplier:
+        kwargs["supplier_code"] = supplier.code
+    elif tower:
+        kwargs["tower_code"] = tower.code
     links = {}
     for kind in ("pdf", "xlsx"):
         try:
@@ -92,14 +106,17 @@ def _charts(pack: ServicePack) -> dict[str, object]:
     }
 
 
-def _pack_page(request: HttpRequest, month: str, supplier: Organisation | None) -> HttpResponse:
+def _pack_page(
+    request: HttpRequest, month: str, supplier: Organisation | None, tower: Tower | None = None
+) -> HttpResponse:
     try:
         period = parse_month(month)
     except ValidationFailed as exc:
         raise NotFound(f"No pack for {month}: give the month as YYYY-MM.") from exc
-    pack = build_pack(actor=request_actor(request), month=period, supplier=supplier)
-    context = {"pack": pack, "exports": _exports(month, supplier), "previous": f"{add_months(period, -1):%Y-%m}"}
-    context |= {"next": f"{add_months(period, 1):%Y-%m}", "supplier": supplier} | _charts(pack)
+    pack = build_pack(actor=request_actor(request), month=period, supplier=supplier, tower=tower)
+    exports = _exports(month, supplier, tower)
+    context = {"pack": pack, "exports": exports, "previous": f"{add_months(period, -1):%Y-%m}"}
+    context |= {"next": f"{add_months(period, 1):%Y-%m}", "supplier": supplier, "tower": tower} | _charts(pack)
     return render(request, "reporting/review_pack.html", context)
 
 
@@ -113,3 +130,9 @@ def review_estate(request: HttpRequest, month: str) -> HttpResponse:
 def review_supplier(request: HttpRequest, month: str, supplier_code: str) -> HttpResponse:
     supplier = supplier_by_code(request_actor(request), supplier_code)
     return _pack_page(request, month, supplier)
+
+
+@ui_view
+def review_tower(request: HttpRequest, month: str, tower_code: str) -> HttpResponse:
+    tower = tower_by_code(request_actor(request), tower_code)
+    return _pack_page(request, month, None, tower)

@@ -9,7 +9,7 @@ from ninja import Router, Status
 from towers.core.permissions import get_visible
 from towers.organisations.models import Person
 from towers.organisations.selectors import person_get
-from towers.reporting.access import supplier_by_code
+from towers.reporting.access import supplier_by_code, tower_by_code
 from towers.reporting.delivery import subscription_cancel, subscription_create, subscriptions_for
 from towers.reporting.models import PackSubscription
 from towers.reporting.schemas_delivery import SubscriptionIn, SubscriptionOut
@@ -31,8 +31,9 @@ def subscribe(request: HttpRequest, body: SubscriptionIn) -> Any:
     actor = _actor(request)
     person = person_get(actor=actor, id=body.person) if body.person else Person.objects.get(pk=actor.person_id)
     supplier = supplier_by_code(actor, body.supplier) if body.supplier else None
+    tower = tower_by_code(actor, body.tower) if body.tower and supplier is None else None
     subscription = subscription_create(
-        actor=actor, person=person, supplier=supplier, formats=body.formats, day_of_month=body.day_of_month
+        actor=actor, person=person, supplier=supplier, tower=tower, formats=body.formats, day_of_month=body.day_of_month
     )
     return Status(201, subscriptions_for(actor).get(pk=subscription.pk))
 

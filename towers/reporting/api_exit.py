@@ -11,7 +11,7 @@ from towers.core.api import Page
 from towers.organisations.selectors import organisation_get
 from towers.reporting.exit_selectors import exit_pack_get, exit_pack_list, exit_pack_ready
 from towers.reporting.schemas_exit import ExitPackDetailOut, ExitPackIn, ExitPackOut
-from towers.reporting.services.exit_pack import exit_pack_create
+from towers.reporting.services.exit_pack import exit_pack_create, exit_pack_downloaded
 
 router = Router(tags=["Reporting"])
 
@@ -46,7 +46,9 @@ def exit_pack(request: HttpRequest, id: UUID) -> Any:
     summary="The exit data pack's ZIP (404 until it is built)",
 )
 def exit_pack_download(request: HttpRequest, id: UUID) -> Any:
-    pack = exit_pack_ready(actor=request.actor, id=id)  # type: ignore[attr-defined]
+    actor = request.actor  # type: ignore[attr-defined]
+    pack = exit_pack_ready(actor=actor, id=id)
+    exit_pack_downloaded(actor=actor, pack=pack)
     response = FileResponse(
         pack.file.open("rb"), as_attachment=True, filename=(pack.file.name or "exit-pack.zip").rsplit("/", 1)[-1]
     )

@@ -21,9 +21,9 @@ from towers.core import audit
 from towers.core.actor import Actor, Channel
 from towers.core.errors import Forbidden, NotFound, ValidationFailed
 from towers.core.permissions import visible_to
-from towers.organisations.models import Organisation, Person
+from towers.organisations.models import Organisation, Person, Tower
 from towers.organisations.selectors import actor_for
-from towers.reporting.access import ensure_may_read_pack
+from towers.reporting.access import ensure_may_read_pack, tower_by_code
 from towers.reporting.models import PackDelivery, PackSubscription
 from towers.reporting.pack import ServicePack
 from towers.reporting.render_pdf import pack_pdf
@@ -41,7 +41,13 @@ def previous_month(day: date) -> date:
 
 
 def subscription_create(
-    *, actor: Actor, person: Person, supplier: Organisation | None, formats: list[str], day_of_month: int = 3
+    *,
+    actor: Actor,
+    person: Person,
+    supplier: Organisation | None,
+    formats: list[str],
+    day_of_month: int = 3,
+    tower: Tower | None = None,
 ) -> PackSubscription:
     """Subscribe `person` (the actor themselves, or someone an administrator names) to a monthly pack."""
     if actor.person_id != person.pk and not actor.has_role("administrator"):
@@ -56,19 +62,28 @@ def subscription_create(
     if home is None:
         raise ValidationFailed.one("person", f"{person} is not a member of any organisation")
     reader = actor_for(person, organisation=home, channel=Channel.WEB)
-    ensure_may_read_pack(reader, supplier)  # no subscription to a pack its reader may not read
+    _ensure_may_read(reader, supplier, tower)  # no subscription to a pack its reader may not read
     subscription = PackSubscription(
         person=person,
         organisation=home,
         supplier=supplier,
+        tower=tower if supplier is None else None,
         formats=sorted(set(formats)),
         day_of_month=day_of_month,
     )
     with transaction.atomic():
         subscription.save()
-        after = {"person": person.username, "supplier": supplier.code if supplier else "estate", "formats": formats}
+        whose = supplier.code if supplier else f"tower {tower.code}" if tower else "estate"
+        after = {"person": person.username, "pack": whose, "formats": formats}
         audit.record(actor, "reporting.pack_subscribed", subscription, after=after)
     return subscription
+
+
+def _ensure_may_read(reader: Actor, supplier: Organisation | None, tower: Tower | None) -> None:
+    if supplier is None and tower is not None:
+        tower_by_code(reader, tower.code)
+    else:
+        ensure_may_read_pack(reader, supplier)
 
 
 def _home(person: Person, actor: Actor) -> Organisation | None:
@@ -85,7 +100,7 @@ def packs_due(now: datetime | None = None) -> list[PackSubscription]:
     month = previous_month(timezone.localdate(now))
     sent = PackDelivery.objects.filter(month=month).values("subscription_id")
     due = PackSubscription.objects.filter(active=True, day_of_month__lte=timezone.localdate(now).day)
-    return list(due.exclude(pk__in=sent).select_related("person", "organisation", "supplier"))
+    return list(due.exclude(pk__in=sent).select_related("person", "organisation", "supplier", "tower"))
 
 
 def packs_send(*, now: datetime | None = None) -> int:
@@ -107,8 +122,8 @@ def _deliver(subscription: PackSubscription, delivery: PackDelivery, month: date
     person = subscription.person
     try:
         reader = actor_for(person, organisation=subscription.organisation, channel=Channel.JOB)
-        ensure_may_read_pack(reader, subscription.supplier)
-        pack = build_pack(actor=reader, month=month, supplier=subscription.supplier)
+        _ensure_may_read(reader, subscription.supplier, subscription.tower)
+        pack = build_pack(actor=reader, month=month, supplier=subscription.supplier, tower=subscription.tower)
         _email(person, pack, subscription.formats)
     except (Forbidden, NotFound) as exc:
         delivery.status, delivery.error = "refused", str(exc) or "no longer allowed to read this pack"
@@ -157,7 +172,9 @@ def subscription_cancel(*, actor: Actor, subscription: PackSubscription) -> Pack
 
 def subscriptions_for(actor: Actor) -> QuerySet[PackSubscription]:
     """The actor's own subscriptions; an administrator also sees their organisation's."""
-    subscriptions = visible_to(actor, PackSubscription.objects).select_related("person", "supplier", "organisation")
+    subscriptions = visible_to(actor, PackSubscription.objects).select_related(
+        "person", "supplier", "tower", "organisation"
+    )
     if not actor.has_role("administrator"):
         own = Person.objects.filter(pk=actor.person_id) if actor.person_id else Person.objects.none()
         subscriptions = subscriptions.filter(person__in=own)

@@ -3,7 +3,7 @@
 from django.db import models
 
 from towers.core.models import TowersModel
-from towers.organisations.models import Organisation, Person
+from towers.organisations.models import Organisation, Person, Tower
 
 
 class ExitPack(TowersModel):
@@ -49,7 +49,7 @@ class ExitPack(TowersModel):
 
 
 class PackSubscription(TowersModel):
-    """A person's monthly service review pack (a supplier's, or the estate's when supplier is None), emailed on
+    """A person's monthly service review pack (a supplier's, a tower's, or the estate's when neither), emailed on
     the subscription's day of the month as the formats it names."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="pack_subscriptions")
@@ -57,6 +57,9 @@ class PackSubscription(TowersModel):
         Organisation, on_delete=models.CASCADE, related_name="+", help_text="The organisation they read it for."
     )
     supplier = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tower = models.ForeignKey(
+        Tower, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text="A tower's pack."
+    )
     formats = models.JSONField(default=list, help_text="pdf and/or xlsx")
     day_of_month = models.PositiveSmallIntegerField(default=3)
     active = models.BooleanField(default=True)
@@ -65,7 +68,7 @@ class PackSubscription(TowersModel):
         ordering = ["person__username", "created_at"]
 
     def __str__(self) -> str:
-        return f"{self.person} — {self.supplier or 'the estate'}"
+        return f"{self.person} — {self.supplier or self.tower or 'the estate'}"
 
 
 class PackDelivery(models.Model):

@@ -138,4 +138,10 @@ def queue_link(**filters: object) -> str:
     return link("ticket_queue", team="", **filters)
 
 
+def month_queue_link(scope: PackScope, field: str = "opened", **filters: object) -> str:
+    """The queue narrowed to tickets whose `field` ("opened" or "resolved") fell in the pack's month, London time."""
+    bounds = {f"{field}_from": scope.month.isoformat(), f"{field}_to": last_day(scope.month).isoformat()}
+    return queue_link(**bounds, **filters)
+
+
 DAY = timedelta(days=1)

@@ -23,6 +23,7 @@ from towers.reporting.pack_common import (
     last_day,
     link,
     mean_median,
+    month_queue_link,
     percent,
     queue_link,
     span_seconds,
@@ -82,7 +83,7 @@ def volumes(scope: PackScope) -> tuple[Section, tuple[Series, ...]]:
             Figure(
                 f"{kind.label}s opened",
                 opened.get(kind, 0),
-                link=queue_link(kind=kind.value, state="all"),
+                link=month_queue_link(scope, kind=kind.value, state="all"),
                 previous=opened_trend.get((previous, kind), 0),
             )
         )
@@ -90,7 +91,7 @@ def volumes(scope: PackScope) -> tuple[Section, tuple[Series, ...]]:
             Figure(
                 f"{kind.label}s resolved",
                 resolved.get(kind, 0),
-                link=queue_link(kind=kind.value, state="resolved"),
+                link=month_queue_link(scope, "resolved", kind=kind.value, state="all"),
                 previous=resolved_trend.get((previous, kind), 0),
             )
         )
@@ -100,7 +101,7 @@ def volumes(scope: PackScope) -> tuple[Section, tuple[Series, ...]]:
         _series("Requests opened", scope, opened_trend, (TicketKind.REQUEST,)),
         _series("Requests resolved", scope, resolved_trend, (TicketKind.REQUEST,)),
     )
-    note = "Opened and resolved in the month (London time); links open the queue, which does not filter by date."
+    note = "Opened and resolved in the month (London time)."
     return Section("volumes", "Volumes", tuple(figures), note), trends
 
 
@@ -140,9 +141,10 @@ def resolution(scope: PackScope) -> Section:
         .filter(ticket__in=resolved.values("pk"), handoff__isnull=True, metric="resolution", kind="sla")
         .values_list("elapsed_seconds", flat=True)
     )
+    resolved_link = month_queue_link(scope, "resolved", kind="incident", state="all")
     figures = (
-        Figure("Incidents resolved", counts["n"], link=queue_link(kind="incident", state="resolved")),
-        Figure("First-time fix", percent(counts["first_time"], counts["n"]), "%"),
+        Figure("Incidents resolved", counts["n"], link=resolved_link),
+        Figure("First-time fix", percent(counts["first_time"], counts["n"]), "%", link=resolved_link),
         Figure("Reopened", counts["reopened"]),
         Figure("MTTR (business hours, mean)", hours(business[0]), "h"),
         Figure("MTTR (business hours, median)", hours(business[1]), "h"),
@@ -200,8 +202,12 @@ def handoffs(scope: PackScope) -> Section:
         Figure("Hand-offs received", counts["received"]),
         Figure("Hand-offs rejected", counts["rejected"]),
         Figure("Rejection rate", percent(counts["rejected"], counts["n"]), "%"),
-        Figure("Tickets that crossed suppliers", crossing["crossed"], link=link("crossed_list")),
-        Figure("Ping-pong tickets", crossing["ping_pong"], link=queue_link(state="all", ping_pong="on")),
+        Figure(
+            "Tickets that crossed suppliers",
+            crossing["crossed"],
+            link=month_queue_link(scope, state="all", crossed="on"),
+        ),
+        Figure("Ping-pong tickets", crossing["ping_pong"], link=month_queue_link(scope, state="all", ping_pong="on")),
         Figure("Ping-pong share", percent(crossing["ping_pong"], crossing["n"]), "%"),
         Figure("Tickets with 3+ hops", crossing["hops"]),
     )

@@ -25,7 +25,7 @@ from towers.core.permissions import visible_to
 from towers.organisations.models import Organisation, OrganisationKind
 from towers.reporting.access import REFUSED, may_read_estate, pack_suppliers
 from towers.reporting.pack import Figure
-from towers.reporting.pack_common import PackScope, add_months, link, percent, queue_link, tickets
+from towers.reporting.pack_common import PackScope, add_months, link, month_queue_link, percent, tickets
 from towers.reporting.pack_desk import WORK_KINDS
 from towers.reporting.pack_service import month_clocks
 from towers.servicedesk.access import is_requester_only
@@ -208,10 +208,10 @@ def _estate(scope: PackScope) -> tuple[Figure, ...]:
         n=Count("id"), crossed=Count("id", filter=Q(crossed_suppliers=True)), ping=Count("id", filter=Q(ping_pong=True))
     )
     return (
-        Figure("Tickets opened", counts["n"], link=queue_link(state="all")),
+        Figure("Tickets opened", counts["n"], link=month_queue_link(scope, state="all")),
         Figure("Crossed suppliers", counts["crossed"], link=link("crossed_list")),
         Figure("Crossed share", percent(counts["crossed"], counts["n"]), "%"),
-        Figure("Ping-pong", counts["ping"], link=queue_link(state="all", ping_pong="on")),
+        Figure("Ping-pong", counts["ping"], link=month_queue_link(scope, state="all", ping_pong="on")),
     )
 
 
@@ -229,6 +229,7 @@ def dashboard_build(*, actor: Actor, month: date) -> Dashboard:
     credits = _latest(CreditRun.objects, scope, ids, "total")
     scores = _latest(DeliveryAssessment.objects, scope, ids, "score")
     month_text = f"{scope.month:%Y-%m}"
+    ping_pong_link = month_queue_link(scope, state="all", ping_pong="on")
     rows = []
     for supplier in suppliers:
         pack = link("review_supplier", month_text, supplier.code)
@@ -244,9 +245,7 @@ def dashboard_build(*, actor: Actor, month: date) -> Dashboard:
                 backlog=_queue_figure(part for parts in held.values() for part in parts),
                 by_priority={p: _queue_figure(held.get(p, []), priority=p) for p in PRIORITIES},
                 awaiting=_queue_figure(awaiting[supplier.pk][""], awaiting_acceptance="on"),
-                ping_pong=Figure(
-                    "Ping-pong", ping_pong.get(supplier.pk, 0), link=queue_link(state="all", ping_pong="on")
-                ),
+                ping_pong=Figure("Ping-pong", ping_pong.get(supplier.pk, 0), link=ping_pong_link),
                 credit=_commercial(credits.get(supplier.pk), "Credits", "£"),
                 score=_commercial(scores.get(supplier.pk), "Delivery score", ""),
             )

@@ -4,7 +4,7 @@ from django_tasks import task
 
 from towers.core import schedule
 from towers.reporting.delivery import packs_send
-from towers.reporting.services.exit_pack import exit_pack_build_queued
+from towers.reporting.services.exit_pack import exit_pack_build_queued, exit_packs_fail_stale
 
 
 @task()
@@ -22,3 +22,13 @@ def send_review_packs() -> int:
         return packs_send()
     finally:
         schedule.again(send_review_packs)
+
+
+@schedule.every(3600)
+@task()
+def fail_stale_exit_packs() -> int:
+    """Packs a dead worker left half-built are marked failed, with the reason, so they can be asked for again."""
+    try:
+        return exit_packs_fail_stale()
+    finally:
+        schedule.again(fail_stale_exit_packs)

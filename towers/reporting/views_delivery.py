@@ -13,7 +13,7 @@ from towers.core.errors import Forbidden, ValidationFailed
 from towers.core.permissions import get_visible
 from towers.organisations.models import Person
 from towers.organisations.views.common import request_actor, ui_view
-from towers.reporting.access import supplier_by_code
+from towers.reporting.access import supplier_by_code, tower_by_code
 from towers.reporting.delivery import FORMATS, subscription_cancel, subscription_create
 from towers.reporting.models import PackSubscription
 
@@ -23,7 +23,8 @@ from towers.reporting.models import PackSubscription
 def review_subscribe(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     code = request.POST.get("supplier", "")
-    supplier = supplier_by_code(actor, code) if code else None
+    tower = tower_by_code(actor, code.removeprefix("tower:")) if code.startswith("tower:") else None
+    supplier = supplier_by_code(actor, code) if code and tower is None else None
     formats = [name for name in FORMATS if request.POST.get(name)] or ["pdf"]
     person = Person.objects.filter(pk=actor.person_id).first() if actor.person_id else None
     if person is None:
@@ -33,13 +34,15 @@ def review_subscribe(request: HttpRequest) -> HttpResponse:
             actor=actor,
             person=person,
             supplier=supplier,
+            tower=tower,
             formats=formats,
             day_of_month=int(request.POST.get("day_of_month") or 3),
         )
     except (ValidationFailed, ValueError) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))
     else:
-        messages.success(request, f"You will get {supplier or 'the estate'}'s pack by email each month.")
+        whose = supplier or (f"the {tower.name} tower" if tower else "the estate")
+        messages.success(request, f"You will get {whose}'s pack by email each month.")
     return redirect("review_index")
 
 

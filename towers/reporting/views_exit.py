@@ -16,7 +16,7 @@ from towers.organisations.models import Organisation
 from towers.organisations.views.common import call_service, paginate, request_actor, ui_view
 from towers.reporting.exit_selectors import exit_pack_list, exit_pack_ready, exit_pack_suppliers
 from towers.reporting.models import ExitPack
-from towers.reporting.services.exit_pack import exit_pack_create
+from towers.reporting.services.exit_pack import exit_pack_create, exit_pack_downloaded
 
 IN_FLIGHT = (ExitPack.Status.QUEUED, ExitPack.Status.RUNNING)
 
@@ -60,7 +60,9 @@ def exit_pack_list_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required  # not ui_view: a file is not an HTML page (NotFound is already a 404)
 def exit_pack_download(request: HttpRequest, pk: UUID) -> FileResponse:
-    pack = exit_pack_ready(actor=request_actor(request), id=pk)
+    actor = request_actor(request)
+    pack = exit_pack_ready(actor=actor, id=pk)
+    exit_pack_downloaded(actor=actor, pack=pack)
     name = (pack.file.name or "exit-pack.zip").rsplit("/", 1)[-1]
     response = FileResponse(pack.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
     response["X-Content-SHA256"] = pack.sha256

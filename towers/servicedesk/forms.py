@@ -12,7 +12,7 @@ from django.db.models import Model
 
 from towers.organisations.forms import ObjectChoiceField
 from towers.servicedesk.models import PendingReason, State, TicketKind
-from towers.servicedesk.selectors import ORDERINGS, QueueFilters
+from towers.servicedesk.selectors import DATE_FILTERS, ORDERINGS, QueueFilters
 
 PRIORITIES = ["P1", "P2", "P3", "P4", "P5"]
 LEVELS = [(1, "1 – High"), (2, "2 – Medium"), (3, "3 – Low")]
@@ -27,6 +27,15 @@ ORDER_LABELS = {
 # The queue's flags, by the QueueFilters field each sets.
 FLAGS = ("breached", "crossed", "ping_pong", "awaiting_acceptance")
 ME, NOBODY, KEEP = "me", "none", ""
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker: it shows and submits ISO dates, which DateField reads."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def _level(label: str, *, required: bool = True, empty: str = "— keep —") -> forms.TypedChoiceField:
@@ -54,6 +63,10 @@ class QueueFilterForm(forms.Form):
     ping_pong = forms.BooleanField(required=False, label="Ping-pong")
     awaiting_acceptance = forms.BooleanField(required=False, label="Awaiting acceptance")
     text = forms.CharField(required=False, label="Search", max_length=200)
+    opened_from = forms.DateField(required=False, label="Opened from", widget=DateInput)
+    opened_to = forms.DateField(required=False, label="Opened to", widget=DateInput)
+    resolved_from = forms.DateField(required=False, label="Resolved from", widget=DateInput)
+    resolved_to = forms.DateField(required=False, label="Resolved to", widget=DateInput)
     order = forms.ChoiceField(required=False, choices=[(key, ORDER_LABELS.get(key, key)) for key in ORDERINGS])
 
     def __init__(self, *args: Any, teams: Iterable[Any], people: Iterable[Any], **kwargs: Any) -> None:
@@ -90,6 +103,7 @@ class QueueFilterForm(forms.Form):
         elif assignee:
             saved["assignee"] = assignee
         saved.update({flag: True for flag in FLAGS if data.get(flag)})
+        saved.update({name: data[name].isoformat() for name in DATE_FILTERS if data.get(name)})
         return saved
 
     def queue_filters(self, person_id: UUID | None) -> QueueFilters:
@@ -112,6 +126,7 @@ class QueueFilterForm(forms.Form):
         elif saved.get("assignee"):
             params["assignee"] = ME if str(saved["assignee"]) == str(person_id) else str(saved["assignee"])
         params.update({flag: "on" for flag in FLAGS if saved.get(flag)})
+        params.update({name: str(saved[name]) for name in DATE_FILTERS if saved.get(name)})
         # "All teams" is a choice too: without team= the queue would fall back to the person's own team.
         params.setdefault("team", "")
         return params

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -26,6 +27,14 @@ ORDERINGS = {
     "due": ("clock_due_at", "priority", "id"),
     "updated": ("-updated_at", "-id"),
 }
+# Date filters take whole days in London time, like the review pack's months and the SLA engine's periods.
+LONDON = ZoneInfo("Europe/London")
+DATE_FILTERS = ("opened_from", "opened_to", "resolved_from", "resolved_to")
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of a London day (midnight, whatever the clocks did that night)."""
+    return datetime.combine(day, time(), tzinfo=LONDON)
 
 
 def tickets_visible(actor: Actor) -> QuerySet[Ticket]:
@@ -64,6 +73,11 @@ class QueueFilters:
     text: str = ""
     opened_after: datetime | None = None
     opened_before: datetime | None = None
+    # Inclusive London days: `*_to` means before the start of the following day.
+    opened_from: date | None = None
+    opened_to: date | None = None
+    resolved_from: date | None = None
+    resolved_to: date | None = None
     order: str = "priority"
 
     @classmethod
@@ -74,6 +88,13 @@ class QueueFilters:
                 known[name] = tuple(s for s in known[name].split(",") if s)
             elif name in known:
                 known[name] = tuple(known[name])
+        for name in DATE_FILTERS:
+            # Saved views keep dates as ISO text (JSON); a bad one is dropped rather than failing the view.
+            if isinstance(known.get(name), str):
+                try:
+                    known[name] = date.fromisoformat(known[name])
+                except ValueError:
+                    del known[name]
         return cls(**known)
 
     def lookups(self) -> Q:
@@ -109,6 +130,12 @@ class QueueFilters:
             q &= Q(opened_at__gte=self.opened_after)
         if self.opened_before:
             q &= Q(opened_at__lt=self.opened_before)
+        for field in ("opened", "resolved"):
+            first, last = getattr(self, f"{field}_from"), getattr(self, f"{field}_to")
+            if first is not None:
+                q &= Q(**{f"{field}_at__gte": day_start(first)})
+            if last is not None:
+                q &= Q(**{f"{field}_at__lt": day_start(last + timedelta(days=1))})
         return q
 
 

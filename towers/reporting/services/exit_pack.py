@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -181,3 +181,23 @@ def _towers_version() -> str:
         return version("towers")
     except PackageNotFoundError:
         return "unknown"
+
+
+def exit_pack_downloaded(*, actor: Actor, pack: ExitPack) -> None:
+    """Who took the supplier's data away, and when: a download is recorded like a change."""
+    with transaction.atomic():
+        audit.record(actor, "reporting.exit_pack_downloaded", pack, after={"sha256": pack.sha256, "size": pack.size})
+
+
+STALE_AFTER = timedelta(hours=2)
+
+
+def exit_packs_fail_stale(*, now: datetime | None = None) -> int:
+    """Packs left "running" by a worker that died mid-build are failed with the reason, so they can be asked again."""
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    stale = ExitPack.objects.filter(status=ExitPack.Status.RUNNING, started_at__lt=cutoff)
+    return stale.update(
+        status=ExitPack.Status.FAILED,
+        error="The build stopped before it finished (the worker was restarted?): ask for the pack again.",
+        finished_at=timezone.now(),
+    )

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from pypdf import PdfReader
 
-from towers.core.errors import Forbidden, ValidationFailed
+from towers.core.errors import Forbidden, NotFound, ValidationFailed
 from towers.core.models import AuditEntry
 from towers.organisations.tests.factories import actor_of
 from towers.organisations.tests.test_api import bearer
@@ -126,3 +126,23 @@ def test_subscribing_and_stopping_on_the_reviews_page(client, estate):
     client.post(reverse("review_unsubscribe", args=[subscription.pk]))
     subscription.refresh_from_db()
     assert not subscription.active
+
+
+def test_a_towers_pack_by_email_for_its_integrator_and_never_for_a_supplier(estate):
+    admin = estate.integrator_admin
+    admin.email = "int.admin@integrator.test"
+    admin.save()
+    actor = actor_of(admin, estate.integrator)
+    subscription_create(actor=actor, person=admin, supplier=None, tower=estate.applications_tower, formats=["pdf"])
+    assert packs_send(now=APRIL_5TH) == 1
+    (message,) = mail.outbox
+    assert message.attachments[0][0] == "service-review-tower-applications-2026-03.pdf"
+    assert "The Applications tower" in message.subject
+    supplier = estate.applications_admin
+    supplier.email = "apps.admin@apps.test"
+    supplier.save()
+    with pytest.raises(NotFound):
+        subscription_create(
+            actor=actor_of(supplier, estate.applications), person=supplier, supplier=None,
+            tower=estate.applications_tower, formats=["pdf"],
+        )  # fmt: skip

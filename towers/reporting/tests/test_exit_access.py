@@ -87,6 +87,8 @@ def test_the_supplier_downloads_its_own_pack_but_may_not_ask_for_one(client, est
     assert b"Ask for a pack" not in page.content
     assert client.get(reverse("exit_pack_download", args=[pack.pk])).status_code == 200
     assert ExitPack.objects.count() == packs_before
+    downloads = AuditEntry.objects.filter(action="reporting.exit_pack_downloaded", object_id=str(pack.pk))
+    assert [entry.person_id for entry in downloads] == [estate.applications_admin.pk] * 2  # API, then page
 
 
 def test_the_integrator_sees_the_packs_it_asked_for_but_not_the_authoritys_with_credits(client, estate, pack):
@@ -124,3 +126,20 @@ def test_the_integrator_may_ask_for_its_towers_suppliers_packs_but_not_its_own(c
     sign_in(client, estate.integrator_admin, estate.integrator)
     form = client.get(reverse("exit_pack_list")).context["form"]
     assert set(form.fields["supplier"].queryset) == {estate.applications, estate.network}
+
+
+def test_a_pack_a_dead_worker_left_running_is_failed_with_the_reason(estate):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from towers.reporting.services.exit_pack import exit_packs_fail_stale
+
+    pack = exit_pack_create(actor=Actor.system("tests"), supplier=estate.applications, queue=False)
+    ExitPack.objects.filter(pk=pack.pk).update(status="running", started_at=timezone.now() - timedelta(hours=3))
+    fresh = exit_pack_create(actor=Actor.system("tests"), supplier=estate.network, queue=False)
+    ExitPack.objects.filter(pk=fresh.pk).update(status="running", started_at=timezone.now())
+    assert exit_packs_fail_stale() == 1
+    pack.refresh_from_db()
+    fresh.refresh_from_db()
+    assert pack.status == "failed" and "ask for the pack again" in pack.error and fresh.status == "running"

@@ -209,7 +209,7 @@ def _estate(scope: PackScope) -> tuple[Figure, ...]:
     )
     return (
         Figure("Tickets opened", counts["n"], link=month_queue_link(scope, state="all")),
-        Figure("Crossed suppliers", counts["crossed"], link=link("crossed_list")),
+        Figure("Crossed suppliers", counts["crossed"], link=month_queue_link(scope, state="all", crossed="on")),
         Figure("Crossed share", percent(counts["crossed"], counts["n"]), "%"),
         Figure("Ping-pong", counts["ping"], link=month_queue_link(scope, state="all", ping_pong="on")),
     )

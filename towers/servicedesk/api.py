@@ -1,5 +1,6 @@
 """REST routes for tickets (thin): raise, read, list queues, update, move, assign, comment, hand off, clocks."""
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +54,11 @@ class QueueParams(Schema):
     service: UUID | None = None
     text: str = ""
     order: str = "priority"
+    # Whole days in London time, both ends included (what a service review pack's month links to).
+    opened_from: date | None = None
+    opened_to: date | None = None
+    resolved_from: date | None = None
+    resolved_to: date | None = None
 
     def filters(self) -> selectors.QueueFilters:
         data = self.dict()

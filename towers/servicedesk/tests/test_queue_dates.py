@@ -101,3 +101,14 @@ def test_a_saved_view_keeps_the_dates_and_reopens_them(client, desk, boundary):
 def test_saved_filters_read_iso_dates_and_drop_a_bad_one():
     filters = QueueFilters.from_dict({"opened_from": "2026-03-01", "resolved_to": "not a date"})
     assert filters.opened_from == date(2026, 3, 1) and filters.resolved_to is None
+
+
+def test_the_rest_queue_takes_the_same_date_filters(client, desk, boundary):
+    from towers.organisations.tests.test_api import bearer
+
+    auth = bearer(desk.agent, desk.estate.integrator)
+    march = client.get("/api/v1/tickets?opened_from=2026-03-01&opened_to=2026-03-31&limit=50", **auth).json()
+    wanted = {boundary[name].reference for name in ("before", "last", "march1")}
+    assert {item["reference"] for item in march["items"]} == wanted
+    wrong = client.get("/api/v1/tickets?opened_from=2026-13-40", **auth)
+    assert wrong.status_code == 422 and "opened_from" in wrong.content.decode()

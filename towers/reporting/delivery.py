@@ -26,6 +26,7 @@ from towers.organisations.selectors import actor_for
 from towers.reporting.access import ensure_may_read_pack, tower_by_code
 from towers.reporting.models import PackDelivery, PackSubscription
 from towers.reporting.pack import ServicePack
+from towers.reporting.pack_common import add_months
 from towers.reporting.render_pdf import pack_pdf
 from towers.reporting.render_xlsx import pack_xlsx
 from towers.reporting.selectors_pack import build_pack
@@ -33,11 +34,6 @@ from towers.reporting.selectors_pack import build_pack
 logger = logging.getLogger(__name__)
 FORMATS = ("pdf", "xlsx")
 CONTENT_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def previous_month(day: date) -> date:
-    first = day.replace(day=1)
-    return first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1)
 
 
 def subscription_create(
@@ -97,7 +93,7 @@ def _home(person: Person, actor: Actor) -> Organisation | None:
 def packs_due(now: datetime | None = None) -> list[PackSubscription]:
     """Active subscriptions whose day has come this month and whose last month's pack has not gone."""
     now = now or timezone.now()
-    month = previous_month(timezone.localdate(now))
+    month = add_months(timezone.localdate(now).replace(day=1), -1)
     sent = PackDelivery.objects.filter(month=month).values("subscription_id")
     due = PackSubscription.objects.filter(active=True, day_of_month__lte=timezone.localdate(now).day)
     return list(due.exclude(pk__in=sent).select_related("person", "organisation", "supplier", "tower"))
@@ -106,7 +102,7 @@ def packs_due(now: datetime | None = None) -> list[PackSubscription]:
 def packs_send(*, now: datetime | None = None) -> int:
     """Build and email each due pack; return how many went. Each is recorded, sent or refused, exactly once."""
     now = now or timezone.now()
-    month = previous_month(timezone.localdate(now))
+    month = add_months(timezone.localdate(now).replace(day=1), -1)
     sent = 0
     for subscription in packs_due(now):
         try:

@@ -73,7 +73,8 @@ def _ci_name(device: Device) -> str:
     return device.name or str(device)
 
 
-def _history(device: Device, actor: Actor, kind: str, **fields: Any) -> DeviceEvent:
+def history(device: Device, actor: Actor, kind: str, **fields: Any) -> DeviceEvent:
+    """One row of the device's own history, with its status after the step."""
     return DeviceEvent.objects.create(device=device, kind=kind, actor_label=actor.label, status=device.status, **fields)
 
 
@@ -101,7 +102,7 @@ def device_register(
             support_team=support_team,
         )
         device.save(force_insert=True)
-        _history(device, actor, "registered", person=device.person)
+        history(device, actor, "registered", person=device.person)
         audit.record(actor, "mobile.device.registered", device, after=audit.snapshot(device, DEVICE_FIELDS))
         events.emit("mobile.device.registered", key=str(device.id), device_id=str(device.id))
     return device
@@ -132,7 +133,7 @@ def device_update(
         if device.ci is not None:
             ci_update(actor=actor, ci=device.ci, changes={"name": _ci_name(device)}, attributes=_ci_attributes(device))
         step = {"changed": sorted(after), **(data or {})}
-        _history(device, actor, kind, person=device.person, note=note, ticket_id=ticket_id, data=step)
+        history(device, actor, kind, person=device.person, note=note, ticket_id=ticket_id, data=step)
         audit.record(actor, f"mobile.device.{kind}", device, before=before, after=after)
         events.emit(f"mobile.device.{kind}", key=str(device.id), device_id=str(device.id))
     return device
@@ -182,7 +183,7 @@ def sim_attach(*, actor: Actor, sim: SimCard, device: Device | None) -> SimCard:
 
 
 def _sim_attached(actor: Actor, device: Device, sim: SimCard | None) -> None:
-    _history(device, actor, "sim_attached" if sim else "sim_removed", note=str(sim or ""))
+    history(device, actor, "sim_attached" if sim else "sim_removed", note=str(sim or ""))
     if device.ci is not None:
         ci_update(actor=actor, ci=device.ci, changes={}, attributes={"msisdn": sim.msisdn if sim else None})
 

@@ -38,13 +38,12 @@ from towers.mobile.models import (
 )
 from towers.mobile.policies import CONFIGURE_FLEET, MANAGE_FLEET
 from towers.mobile.selectors_lifecycle import refresh_due, refresh_reasons
-from towers.mobile.services.devices import device_update, sim_attach
+from towers.mobile.services.devices import device_update, history, sim_attach
 from towers.mobile.services.tasks import (
     DONE_STATES,
     LIFECYCLE,
     device_task_finished,
     device_task_raise,
-    history,
     on_done,
     settings_for,
 )

@@ -31,8 +31,8 @@ from towers.mobile.models import (
     WipeMethod,
 )
 from towers.mobile.policies import REPORT_LOSS
-from towers.mobile.services.devices import device_update
-from towers.mobile.services.tasks import LIFECYCLE, device_task_raise, history, on_done, settings_for
+from towers.mobile.services.devices import device_update, history
+from towers.mobile.services.tasks import LIFECYCLE, device_task_raise, on_done, settings_for
 from towers.organisations.models import Person
 from towers.servicedesk.access import is_requester_only
 from towers.servicedesk.models import State, Ticket, TicketKind

@@ -16,7 +16,8 @@ from django.utils import timezone
 from towers.contracts.models import Service
 from towers.core import audit, events
 from towers.core.actor import Actor
-from towers.mobile.models import Device, DeviceEvent, DeviceTask, LossReport, MobileSettings, SimCard
+from towers.mobile.models import Device, DeviceTask, LossReport, MobileSettings, SimCard
+from towers.mobile.services.devices import history
 from towers.organisations.models import Organisation, Team
 from towers.servicedesk.models import State, Ticket, TicketEvent, TicketKind
 from towers.servicedesk.services.tickets import ticket_create
@@ -40,10 +41,6 @@ def settings_for(organisation: Organisation | None) -> MobileSettings:
     """The owner's mobile settings; unsaved defaults (no teams, nothing routed) where it has none."""
     found = MobileSettings.objects.filter(organisation=organisation).first() if organisation else None
     return found or MobileSettings(organisation=organisation)
-
-
-def history(device: Device, actor: Actor, kind: str, **fields: object) -> DeviceEvent:
-    return DeviceEvent.objects.create(device=device, kind=kind, actor_label=actor.label, status=device.status, **fields)
 
 
 def device_task_raise(

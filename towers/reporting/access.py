@@ -76,6 +76,16 @@ def tower_by_code(actor: Actor, code: str) -> Tower:
     return tower
 
 
+def pack_subject(actor: Actor, supplier: str = "", tower: str = "") -> tuple[Organisation | None, Tower | None]:
+    """Whose pack a request names (a supplier's code, else a tower's, else the estate's), once the actor may read
+    it: checked before anything else in the request, so a refused reader learns nothing from the rest."""
+    organisation = supplier_by_code(actor, supplier) if supplier else None
+    towers = tower_by_code(actor, tower) if tower and organisation is None else None
+    if organisation is None and towers is None:
+        ensure_may_read_pack(actor, None)
+    return organisation, towers
+
+
 def pack_towers(actor: Actor) -> QuerySet[Tower]:
     """The towers whose packs the actor may read (for the page's picker)."""
     if is_requester_only(actor):

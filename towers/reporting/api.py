@@ -1,16 +1,18 @@
 """REST routes of the reporting app (thin): the monthly service review pack as JSON."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Query, Router
+from ninja.pagination import paginate
 
-from towers.reporting.access import ensure_may_read_pack, supplier_by_code, tower_by_code
+from towers.core.api import Page
+from towers.reporting.access import pack_subject
 from towers.reporting.api_delivery import router as delivery_router
 from towers.reporting.api_exit import router as exit_router
-from towers.reporting.schemas import ServicePackOut
+from towers.reporting.pack_common import PackScope
+from towers.reporting.schemas import ClockOut, ClockParams, ServicePackOut
+from towers.reporting.selectors_clocks import ClockFilters, month_clock_list
 from towers.reporting.selectors_pack import build_pack, parse_month
 
 router = Router(tags=["Reporting"])
@@ -33,9 +35,29 @@ router.add_router("", delivery_router)  # monthly packs by email
 def review_pack(request: HttpRequest, month: str, supplier: str | None = None, tower: str | None = None) -> Any:
     actor = request.actor  # type: ignore[attr-defined]
     # Access first: a reader with no right to the pack learns nothing, not even that the month was malformed.
-    organisation = supplier_by_code(actor, supplier) if supplier else None
-    towers = tower_by_code(actor, tower) if tower and organisation is None else None
-    if organisation is None and towers is None:
-        ensure_may_read_pack(actor, None)
-    period = parse_month(month)
-    return build_pack(actor=actor, month=period, supplier=organisation, tower=towers)
+    organisation, towers = pack_subject(actor, supplier or "", tower or "")
+    return build_pack(actor=actor, month=parse_month(month), supplier=organisation, tower=towers)
+
+
+@router.get(
+    "/reviews/{month}/clocks",
+    response=list[ClockOut],
+    summary="The clocks behind a pack's attainment and breaches",
+    description=(
+        "The month's service level clocks the pack for `month` (YYYY-MM) counts, one by one: a breached clock in "
+        "the month it fell due, a met one in the month it stopped. `supplier` or `tower` narrow to that pack's "
+        "tickets, as the pack does; the other filters pick the clocks of one figure. Refused as the pack is."
+    ),
+)
+@paginate(Page)
+def review_clocks(request: HttpRequest, month: str, params: Query[ClockParams]) -> Any:
+    actor = request.actor  # type: ignore[attr-defined]
+    organisation, towers = pack_subject(actor, params.supplier, params.tower)
+    scope = PackScope(actor=actor, month=parse_month(month), supplier=organisation, tower=towers)
+    filters = ClockFilters(
+        kind=params.kind,
+        provider=params.provider,
+        breached=params.breached,
+        level=params.level,
+    )
+    return month_clock_list(scope, filters)

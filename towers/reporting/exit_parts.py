@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from towers.contracts.models import Service, ServiceLevel, ServiceOffering
+from towers.reporting.exit_attachments import AttachmentFiles, attachments_part
 from towers.reporting.exit_cis import cis_part
 from towers.reporting.exit_scope import PackScope, batches, services_of
 from towers.reporting.exit_tickets import tickets_part
@@ -163,9 +164,11 @@ def _credits(scope: PackScope) -> Iterator[Row]:
                 obj = None  # the run's object is written once, beside its first line
 
 
-def all_parts(scope: PackScope) -> list[Part]:
+def all_parts(scope: PackScope, files: AttachmentFiles) -> list[Part]:
+    """`files`: where the attachments part streams the attached files (into the pack's ZIP)."""
     return [
         tickets_part(scope),
+        attachments_part(scope, files),
         cis_part(scope),
         Part("services", "Services", "Catalogue services the supplier owns or delivers an offering of.",
              SERVICE_COLUMNS, lambda: _services(scope)),

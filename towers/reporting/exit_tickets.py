@@ -49,7 +49,8 @@ DESCRIPTION = (
     "Tickets of every kind the supplier held at any time (it was the holder, sent or received a hand-off, or "
     "was otherwise party to it), or raised. tickets.jsonl holds each with `timeline` (every event, oldest "
     "first, with who, the state and holder it left, comments and their data), `handoffs`, `clocks` (each "
-    "service level's clock) and `attachments` (name, size and SHA-256; the files stay in Towers)."
+    "service level's clock) and `attachments` (name, size and SHA-256 as recorded at upload; the files "
+    "themselves are under attachments/, listed in attachments.csv)."
 )
 
 

@@ -1,7 +1,8 @@
 """Writing an exit pack: each part as JSON Lines and CSV, then the manifest, the README and the checksums, zipped.
 
 No Django here: parts arrive as plain rows, files go to a scratch directory as they stream (a large supplier
-never sits in memory), and the ZIP is assembled from them at the end.
+never sits in memory), and are added to the ZIP at the end. Attached files stream straight into the ZIP in
+chunks as they are read, hashed on the way, so they are neither held in memory nor copied to disk twice.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import textwrap
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -113,8 +114,15 @@ def write_part(directory: Path, part: Part, progress: Callable[[str, int], None]
     ]
 
 
-def readme(heading: str, parts: Iterable[Part]) -> str:
-    lines = [heading, "", *README_INTRO, ""]
+def readme(heading: str, parts: Iterable[Part], notes: Iterable[str] = ()) -> str:
+    """`notes`: what this particular pack needs its reader to know first (files it could not carry as recorded)."""
+    lines = [heading, ""]
+    for note in notes:  # a paragraph each; its own line breaks (a list) are kept
+        for line in note.splitlines():
+            indent = " " * (len(line) - len(line.lstrip()) + 2)
+            lines += textwrap.wrap(line, 110, subsequent_indent=indent)
+        lines.append("")
+    lines += [*README_INTRO, ""]
     for part in parts:
         lines += [f"{part.name}.jsonl, {part.name}.csv — {part.title}"]
         lines += textwrap.wrap(part.description, 110, initial_indent="  ", subsequent_indent="  ")
@@ -129,6 +137,8 @@ README_INTRO = (
     "  manifest.json — the pack: who it is about, who asked, when, and each file's rows, bytes and SHA-256.",
     "  checksums.sha256 — the same checksums for `sha256sum -c checksums.sha256` (run it where you unzipped).",
     "  README.txt — this file.",
+    "  attachments/<ticket reference>/<attachment id>-<file name> — the files attached to the tickets, as",
+    "  stored in Towers (names made safe: no folders, no '..'); attachments.csv lists each with its path.",
     "",
     "Formats",
     "  JSON Lines (.jsonl): UTF-8, one JSON object per line, with everything recorded (nested timelines,",
@@ -154,7 +164,40 @@ def write_json(path: Path, value: Any) -> Path:
     return path
 
 
-def zip_directory(directory: Path, names: Iterable[str], out: IO[bytes]) -> None:
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+class PackArchive:
+    """The pack's ZIP, open for the whole build: attached files stream in first, the scratch files at the end."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True)
+
+    def __enter__(self) -> PackArchive:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._zip.close()
+
+    def add_stream(
+        self, name: str, chunks: Iterable[bytes], *, when: datetime, description: str, large: bool = False
+    ) -> FileEntry:
+        """Write `chunks` as `name`, hashing them on the way; `large`: may pass 2 GiB (needs ZIP64 up front)."""
+        info = zipfile.ZipInfo(name, date_time=_zip_time(when))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16  # rw-r--r-- once unzipped, as the scratch files get
+        digest, size = hashlib.sha256(), 0
+        with self._zip.open(info, "w", force_zip64=large) as target:
+            for chunk in chunks:
+                target.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        return FileEntry(name, 0, size, digest.hexdigest(), description)
+
+    def add_files(self, directory: Path, names: Iterable[str]) -> None:
         for name in names:
-            archive.write(directory / name, arcname=name)
+            self._zip.write(directory / name, arcname=name)
+
+
+def _zip_time(when: datetime) -> tuple[int, int, int, int, int, int]:
+    """ZIP stores local wall-clock time from 1980 on; the pack's times are UTC, so it gets UTC's."""
+    utc = when.astimezone(UTC) if when.tzinfo else when
+    stamp = max(utc.replace(tzinfo=None), datetime(1980, 1, 1))
+    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)

@@ -138,10 +138,23 @@ def queue_link(**filters: object) -> str:
     return link("ticket_queue", team="", **filters)
 
 
+def party(scope: PackScope) -> str | None:
+    """The queue's "party to" filter for the pack's tickets: its supplier, or any of its tower's (None: estate)."""
+    if scope.supplier is not None:
+        return scope.supplier.code
+    return f"tower:{scope.tower.code}" if scope.tower is not None else None
+
+
 def month_queue_link(scope: PackScope, field: str = "opened", **filters: object) -> str:
-    """The queue narrowed to tickets whose `field` ("opened" or "resolved") fell in the pack's month, London time."""
+    """The queue narrowed to the pack's tickets whose `field` ("opened" or "resolved") fell in its month (London)."""
     bounds = {f"{field}_from": scope.month.isoformat(), f"{field}_to": last_day(scope.month).isoformat()}
-    return queue_link(**bounds, **filters)
+    return queue_link(**bounds, party=party(scope), **filters)
+
+
+def clocks_link(scope: PackScope, **filters: object) -> str:
+    """The month's clocks behind an attainment or breach figure of the pack (`filters` as the clocks page's)."""
+    whose = {"supplier": scope.supplier.code} if scope.supplier else {"tower": scope.tower.code} if scope.tower else {}
+    return link("review_clocks", f"{scope.month:%Y-%m}", **whose, **filters)
 
 
 DAY = timedelta(days=1)

@@ -24,6 +24,7 @@ from towers.reporting.pack_common import (
     link,
     mean_median,
     month_queue_link,
+    party,
     percent,
     queue_link,
     span_seconds,
@@ -115,13 +116,28 @@ def backlog(scope: PackScope) -> tuple[AgeBand, ...]:
     open_then = Q(opened_at__lt=end, kind__in=WORK_KINDS) & (Q(state__in=OPEN_STATES) | Q(resolved_at__gte=end))
     counts = {}
     for index, (_label, older, newer) in enumerate(AGE_BANDS):
-        band = Q(opened_at__lte=end - older * DAY)
+        # Whole London days back from the end (wall-clock arithmetic), so the queue's day filters find the band.
+        band = Q(opened_at__lt=end - older * DAY)
         if newer is not None:
-            band &= Q(opened_at__gt=end - newer * DAY)
+            band &= Q(opened_at__gte=end - newer * DAY)
         counts[f"band{index}"] = Count("id", filter=band)
     totals = tickets(scope).filter(open_then).aggregate(**counts)
     return tuple(
-        AgeBand(label, totals[f"band{i}"] or 0, link=queue_link()) for i, (label, _o, _n) in enumerate(AGE_BANDS)
+        AgeBand(label, totals[f"band{i}"] or 0, link=_band_link(scope, older, newer))
+        for i, (label, older, newer) in enumerate(AGE_BANDS)
+    )
+
+
+def _band_link(scope: PackScope, older: int, newer: int | None) -> str:
+    """The queue of the band's tickets: open at the month's last day, opened between its bounds (London days)."""
+    month_end = last_day(scope.month)
+    return queue_link(
+        state="all",
+        kind=",".join(WORK_KINDS),
+        open_on=month_end.isoformat(),
+        opened_from=(month_end - (newer - 1) * DAY).isoformat() if newer is not None else None,
+        opened_to=(month_end - older * DAY).isoformat(),
+        party=party(scope),
     )
 
 

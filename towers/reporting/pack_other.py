@@ -6,10 +6,13 @@ there (and the pack says so) rather than an error.
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from towers.core.permissions import visible_to
-from towers.mobile.models import Compliance, Device, DeviceStatus
+from towers.mobile.models import Compliance, Device, DeviceEvent, DeviceStatus
 from towers.reporting.pack import CommercialLine, Figure, Section
 from towers.reporting.pack_common import PackScope, hours, link, mean_median, percent, span_seconds, tickets
 from towers.servicedesk.models import TicketKind, TicketParty
@@ -18,6 +21,7 @@ from towers.sla.models import CreditRun, DeliveryAssessment
 from towers.soc.models import SecurityCase
 
 IN_SERVICE = (DeviceStatus.ISSUED, DeviceStatus.IN_STOCK, DeviceStatus.IN_REPAIR)
+COMPLIANCE_CHANGED = "compliance_changed"  # the history event mobile.services.compliance records
 
 
 def changes(scope: PackScope) -> Section:
@@ -75,16 +79,53 @@ def security(scope: PackScope) -> Section | None:
     return Section("security", "Security cases", figures, note)
 
 
+def _fleet_then(scope: PackScope) -> QuerySet[Device]:
+    """The devices with their status and compliance as at the month's end, read back from their history.
+
+    Status: the last history event before the end says it (each records the status after it); a device with none
+    before the end keeps its present status. Compliance: the last change before the end, else what the first change
+    after it changed from, else its present state. Devices registered after the end are left out.
+    """
+    devices = visible_to(scope.actor, Device.objects).filter(created_at__lt=scope.end)
+    before = DeviceEvent.objects.filter(device=OuterRef("pk"), at__lt=scope.end).order_by("-at", "-id")
+    changes = DeviceEvent.objects.filter(device=OuterRef("pk"), kind=COMPLIANCE_CHANGED)
+    return devices.annotate(
+        status_then=Coalesce(Subquery(before.exclude(status="").values("status")[:1]), F("status")),
+        compliance_then=Coalesce(
+            Subquery(
+                changes.filter(at__lt=scope.end)
+                .order_by("-at", "-id")
+                .annotate(state=KeyTextTransform("compliance", "data"))
+                .values("state")[:1]
+            ),
+            Subquery(
+                changes.filter(at__gte=scope.end)
+                .order_by("at", "id")
+                .annotate(state=KeyTextTransform("from", "data"))
+                .values("state")[:1]
+            ),
+            F("compliance"),
+            output_field=CharField(),
+        ),
+    )
+
+
 def mobile(scope: PackScope) -> Section | None:
-    """Compliance of devices in service: the fleet the supplier runs, or the whole estate the reader sees."""
-    devices = visible_to(scope.actor, Device.objects).filter(status__in=IN_SERVICE)
+    """Compliance of devices in service at the month's end (now, for the month under way): the fleet the supplier
+    runs, or the whole estate the reader sees."""
+    month_over = scope.end <= timezone.now()
+    if month_over:
+        devices = _fleet_then(scope).filter(status_then__in=IN_SERVICE)
+        state = "compliance_then"
+    else:
+        devices, state = visible_to(scope.actor, Device.objects).filter(status__in=IN_SERVICE), "compliance"
     if scope.members is not None:
         devices = devices.filter(supplier__in=scope.members)
     counts = devices.aggregate(
         n=Count("id"),
-        compliant=Count("id", filter=Q(compliance=Compliance.COMPLIANT)),
-        non_compliant=Count("id", filter=Q(compliance=Compliance.NON_COMPLIANT)),
-        unknown=Count("id", filter=Q(compliance=Compliance.UNKNOWN)),
+        compliant=Count("id", filter=Q(**{state: Compliance.COMPLIANT})),
+        non_compliant=Count("id", filter=Q(**{state: Compliance.NON_COMPLIANT})),
+        unknown=Count("id", filter=Q(**{state: Compliance.UNKNOWN})),
     )
     if not counts["n"]:
         return None
@@ -99,7 +140,12 @@ def mobile(scope: PackScope) -> Section | None:
         Figure("Not evaluated", counts["unknown"], link=link("mobile_device_list", compliance=Compliance.UNKNOWN)),
         Figure("Compliance", percent(counts["compliant"], counts["n"]), "%"),
     )
-    note = "Devices issued, in stock or in repair, as their MDM last reported them (the state now, not at month end)."
+    note = (
+        "Devices issued, in stock or in repair at the month's end, as their MDM had last reported them by then "
+        "(from each device's history); the lists the figures open show the fleet as it is now."
+        if month_over
+        else "Devices issued, in stock or in repair, as their MDM last reported them: the month is under way."
+    )
     return Section("mobile", "Mobile fleet compliance", figures, note)
 
 

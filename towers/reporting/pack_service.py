@@ -22,7 +22,16 @@ from towers.contracts.models import ServiceLevel
 from towers.core.permissions import visible_to
 from towers.organisations.models import Organisation
 from towers.reporting.pack import Attainment, Breach, Series
-from towers.reporting.pack_common import LONDON, PackScope, as_month, hours, link, percent, tickets_via
+from towers.reporting.pack_common import (
+    LONDON,
+    PackScope,
+    as_month,
+    clocks_link,
+    hours,
+    link,
+    percent,
+    tickets_via,
+)
 from towers.servicedesk.models import TicketClock, TicketEvent
 from towers.sla.models import ServiceLevelResult
 
@@ -31,7 +40,12 @@ TIMELINE_KINDS = ("created", "state", "assigned", "handed_off", "accepted", "rej
 
 
 def _levels(scope: PackScope) -> list[ServiceLevel]:
-    qs = visible_to(scope.actor, ServiceLevel.objects).filter(is_active=True)
+    """The levels in force in the month: active now, or measured in it (a level a transition ended since still
+    answers for the months it measured)."""
+    measured = Q(id__in=month_clocks(scope).values("service_level_id")) | Q(
+        id__in=ServiceLevelResult.objects.filter(period=scope.month).values("service_level_id")
+    )
+    qs = visible_to(scope.actor, ServiceLevel.objects).filter(Q(is_active=True) | measured)
     if scope.members is not None:
         qs = qs.filter(provider__in=scope.members)
     return list(qs.select_related("service", "provider").order_by("service__name", "kind", "metric", "priority"))
@@ -120,7 +134,7 @@ def attainment(scope: PackScope) -> tuple[Attainment, ...]:
                 target_percent=level.performance_measure,
                 attained_percent=actual,
                 breached=_missed(level, actual),
-                link=link("service_level_results", level.pk),
+                link=clocks_link(scope, level=level.pk),
             )
         )
     return tuple(rows)

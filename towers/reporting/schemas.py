@@ -6,10 +6,12 @@ decimal string like the credits API. A trend's points are {month, value} objects
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
+from uuid import UUID
 
-from ninja import Schema
+from ninja import Field, Schema
 
 Number = int | float
 
@@ -110,3 +112,31 @@ class ServicePackOut(Schema):
     major_incidents: list[MajorIncidentOut]
     commercial: list[CommercialLineOut]
     notes: list[str]
+
+
+class ClockOut(Schema):
+    """One clock behind a pack's attainment or breach figure."""
+
+    ticket: str = Field(alias="ticket.reference")
+    title: str = Field(alias="ticket.title")
+    priority: str = Field(alias="ticket.priority")
+    level: str = Field(alias="name")
+    level_id: UUID = Field(alias="service_level_id")
+    kind: str
+    metric: str
+    provider: str = Field(alias="organisation.code")
+    state: str
+    target_hours: float | None
+    elapsed_hours: float
+    due_at: datetime | None
+    stopped_at: datetime | None
+    breached: bool
+
+
+class ClockParams(Schema):
+    supplier: str = Field("", description="A supplier's code: its pack's clocks (tickets it held or is party to)")
+    tower: str = Field("", description="A tower's code: its suppliers' pack's clocks")
+    kind: Literal["", "sla", "ola"] = Field("", description="sla, or ola for OLAs and UCs together")
+    provider: str = Field("", description="The code of the organisation whose service level it is")
+    breached: bool | None = None
+    level: UUID | None = Field(None, description="One service level's clocks")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from towers.core.permissions import visible_to
 from towers.organisations.models import Organisation, OrganisationKind
 from towers.reporting.access import REFUSED, may_read_estate, pack_suppliers
 from towers.reporting.pack import Figure
-from towers.reporting.pack_common import PackScope, add_months, link, month_queue_link, percent, tickets
+from towers.reporting.pack_common import PackScope, add_months, clocks_link, link, month_queue_link, percent, tickets
 from towers.reporting.pack_desk import WORK_KINDS
 from towers.reporting.pack_service import month_clocks
 from towers.servicedesk.access import is_requester_only
@@ -100,7 +100,7 @@ def _attainment(scope: PackScope, ids: list[UUID]) -> dict[tuple[UUID, str], tup
     party = TicketParty.objects.filter(ticket=OuterRef("ticket"), organisation=OuterRef("organisation"))
     rows = (
         month_clocks(scope)
-        .filter(Exists(party), organisation__in=ids, service_level__is_active=True)
+        .filter(Exists(party), organisation__in=ids)
         .order_by()
         .values("organisation", "kind")
         .annotate(measured=Count("id"), met=Count("id", filter=Q(breached=False)))
@@ -113,9 +113,11 @@ def _attainment(scope: PackScope, ids: list[UUID]) -> dict[tuple[UUID, str], tup
     return counts
 
 
-def _share(counts: tuple[int, int]) -> Decimal | None:
+def _attained(label: str, own: PackScope, counts: tuple[int, int], kind: str) -> Figure:
+    """Its own levels' clocks met, linking to exactly those clocks (the same definition, listed)."""
     measured, met = counts
-    return percent(met, measured)
+    clocks = clocks_link(own, provider=own.supplier.code if own.supplier else None, kind=kind)
+    return Figure(label, percent(met, measured), "%", clocks)
 
 
 def _per_party(qs: Any, path: str, ids: list[UUID]) -> dict[UUID, int]:
@@ -229,23 +231,25 @@ def dashboard_build(*, actor: Actor, month: date) -> Dashboard:
     credits = _latest(CreditRun.objects, scope, ids, "total")
     scores = _latest(DeliveryAssessment.objects, scope, ids, "score")
     month_text = f"{scope.month:%Y-%m}"
-    ping_pong_link = month_queue_link(scope, state="all", ping_pong="on")
     rows = []
     for supplier in suppliers:
         pack = link("review_supplier", month_text, supplier.code)
         held = backlog[supplier.pk]
+        own = replace(scope, supplier=supplier, members=(supplier.pk,))
         rows.append(
             SupplierRow(
                 code=supplier.code,
                 name=supplier.name,
                 pack_link=pack,
-                sla=Figure("SLA met", _share(attained[(supplier.pk, "sla")]), "%", f"{pack}#attainment"),
-                ola=Figure("OLA/UC met", _share(attained[(supplier.pk, "ola")]), "%", f"{pack}#attainment"),
-                breaches=Figure("Breaches", breaches.get(supplier.pk, 0), link=f"{pack}#breaches"),
+                sla=_attained("SLA met", own, attained[(supplier.pk, "sla")], "sla"),
+                ola=_attained("OLA/UC met", own, attained[(supplier.pk, "ola")], "ola"),
+                breaches=Figure("Breaches", breaches.get(supplier.pk, 0), link=clocks_link(own, breached="on")),
                 backlog=_queue_figure(part for parts in held.values() for part in parts),
                 by_priority={p: _queue_figure(held.get(p, []), priority=p) for p in PRIORITIES},
                 awaiting=_queue_figure(awaiting[supplier.pk][""], awaiting_acceptance="on"),
-                ping_pong=Figure("Ping-pong", ping_pong.get(supplier.pk, 0), link=ping_pong_link),
+                ping_pong=Figure(
+                    "Ping-pong", ping_pong.get(supplier.pk, 0), link=month_queue_link(own, state="all", ping_pong="on")
+                ),
                 credit=_commercial(credits.get(supplier.pk), "Credits", "£"),
                 score=_commercial(scores.get(supplier.pk), "Delivery score", ""),
             )

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from towers.cmdb.selectors import ci_get
@@ -40,7 +40,7 @@ def _actor(request: HttpRequest) -> Any:
 class QueueParams(Schema):
     team: UUID | None = None
     organisation: UUID | None = None
-    kind: str = ""
+    kind: str = Field("", description="A kind, or several separated by commas (incident,request)")
     state: str = ""
     open_only: bool = True
     priority: str = ""
@@ -59,6 +59,8 @@ class QueueParams(Schema):
     opened_to: date | None = None
     resolved_from: date | None = None
     resolved_to: date | None = None
+    open_on: date | None = None  # open at the end of that London day
+    party: str = Field("", description="An organisation's code, or tower:CODE: tickets it holds or held")
 
     def filters(self) -> selectors.QueueFilters:
         data = self.dict()

@@ -12,7 +12,7 @@ from django.db.models import Model
 
 from towers.organisations.forms import ObjectChoiceField
 from towers.servicedesk.models import PendingReason, State, TicketKind
-from towers.servicedesk.selectors import DATE_FILTERS, ORDERINGS, QueueFilters
+from towers.servicedesk.selectors import DATE_FILTERS, ORDERINGS, TOWER_PREFIX, QueueFilters
 
 PRIORITIES = ["P1", "P2", "P3", "P4", "P5"]
 LEVELS = [(1, "1 – High"), (2, "2 – Medium"), (3, "3 – Low")]
@@ -26,6 +26,10 @@ ORDER_LABELS = {
 }
 # The queue's flags, by the QueueFilters field each sets.
 FLAGS = ("breached", "crossed", "ping_pong", "awaiting_acceptance")
+# Filters kept as they are given, in both the query string and a saved view.
+PLAIN = ("team", "kind", "party", "text", "order", "warning_at")
+# The desk's work (what a review pack counts as volumes and backlog), as one choice of kind.
+WORK_KINDS = ("incident,request,task", "Incidents, requests and tasks")
 ME, NOBODY, KEEP = "me", "none", ""
 
 
@@ -53,7 +57,8 @@ class QueueFilterForm(forms.Form):
     team = forms.ChoiceField(required=False)
     state = forms.ChoiceField(required=False, choices=[("", "Open"), ("all", "Any state"), *State.choices])
     priority = forms.ChoiceField(required=False, choices=[("", "Any"), *((p, p) for p in PRIORITIES)])
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *TicketKind.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *TicketKind.choices, WORK_KINDS])
+    party = forms.ChoiceField(required=False, label="Party to")
     assignee = forms.ChoiceField(required=False)
     warning_at = forms.TypedChoiceField(
         label="Clock at", required=False, choices=WARNINGS, coerce=int, empty_value=None
@@ -67,10 +72,24 @@ class QueueFilterForm(forms.Form):
     opened_to = forms.DateField(required=False, label="Opened to", widget=DateInput)
     resolved_from = forms.DateField(required=False, label="Resolved from", widget=DateInput)
     resolved_to = forms.DateField(required=False, label="Resolved to", widget=DateInput)
+    open_on = forms.DateField(required=False, label="Open at end of", widget=DateInput)
     order = forms.ChoiceField(required=False, choices=[(key, ORDER_LABELS.get(key, key)) for key in ORDERINGS])
 
-    def __init__(self, *args: Any, teams: Iterable[Any], people: Iterable[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        teams: Iterable[Any],
+        people: Iterable[Any],
+        organisations: Iterable[Any] = (),
+        towers: Iterable[Any] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["party"]).choices = [
+            ("", "Anyone"),
+            ("Organisations", [(o.code, o.name) for o in organisations]),
+            ("Towers (any of their suppliers)", [(f"{TOWER_PREFIX}{t.code}", t.name) for t in towers]),
+        ]
         cast(forms.ChoiceField, self.fields["team"]).choices = [
             ("", "All teams"),
             *((str(t.pk), f"{t.name} ({t.organisation.name})") for t in teams),
@@ -86,7 +105,7 @@ class QueueFilterForm(forms.Form):
         """The cleaned filters in QueueFilters' vocabulary, JSON-safe ("me" becomes the person)."""
         data = self.cleaned_data
         saved: dict[str, Any] = {}
-        for name in ("team", "kind", "text", "order", "warning_at"):
+        for name in PLAIN:
             if data.get(name) not in (None, ""):
                 saved[name] = data[name]
         if data.get("state") == "all":
@@ -112,9 +131,7 @@ class QueueFilterForm(forms.Form):
     @staticmethod
     def params_from_saved(saved: dict[str, Any], person_id: UUID | None) -> dict[str, str]:
         """The query string that shows a saved view: the inverse of `saved`."""
-        params: dict[str, str] = {
-            name: str(saved[name]) for name in ("team", "kind", "text", "order", "warning_at") if name in saved
-        }
+        params: dict[str, str] = {name: str(saved[name]) for name in PLAIN if name in saved}
         if saved.get("open_only") is False and not saved.get("states"):
             params["state"] = "all"
         elif saved.get("states"):

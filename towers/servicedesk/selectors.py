@@ -9,14 +9,14 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
 from towers.core.permissions import get_visible, visible_to
 from towers.organisations.models import Team
 from towers.servicedesk.access import is_requester_only
-from towers.servicedesk.models import Category, HandOff, SavedView, Ticket, TicketClock, TicketEvent
+from towers.servicedesk.models import Category, HandOff, SavedView, Ticket, TicketClock, TicketEvent, TicketParty
 from towers.servicedesk.models.tickets import OPEN_STATES
 
 QUEUE_RELATED = ("team__organisation", "organisation", "service", "category", "assignee", "requester")
@@ -29,7 +29,8 @@ ORDERINGS = {
 }
 # Date filters take whole days in London time, like the review pack's months and the SLA engine's periods.
 LONDON = ZoneInfo("Europe/London")
-DATE_FILTERS = ("opened_from", "opened_to", "resolved_from", "resolved_to")
+DATE_FILTERS = ("opened_from", "opened_to", "resolved_from", "resolved_to", "open_on")
+TOWER_PREFIX = "tower:"  # a party filter naming a tower: any of its suppliers
 
 
 def day_start(day: date) -> datetime:
@@ -58,7 +59,7 @@ class QueueFilters:
 
     team: UUID | None = None
     organisation: UUID | None = None
-    kind: str = ""
+    kind: str = ""  # one kind, or several separated by commas
     states: tuple[str, ...] = ()
     open_only: bool = True
     priorities: tuple[str, ...] = ()
@@ -78,6 +79,10 @@ class QueueFilters:
     opened_to: date | None = None
     resolved_from: date | None = None
     resolved_to: date | None = None
+    # Open at the end of that London day (opened before it, and still open or resolved after it).
+    open_on: date | None = None
+    # An organisation's code, or "tower:CODE": tickets it holds or held (any of the tower's suppliers).
+    party: str = ""
     order: str = "priority"
 
     @classmethod
@@ -104,7 +109,6 @@ class QueueFilters:
             ("organisation", "organisation_id"),
             ("assignee", "assignee_id"),
             ("service", "service_id"),
-            ("kind", "kind"),
             ("breached", "breached"),
             ("crossed", "crossed_suppliers"),
             ("ping_pong", "ping_pong"),
@@ -112,10 +116,17 @@ class QueueFilters:
             value = getattr(self, name)
             if value not in (None, ""):
                 q &= Q(**{lookup: value})
+        if self.kind:
+            q &= Q(kind__in=[kind.strip() for kind in self.kind.split(",") if kind.strip()])
         if self.states:
             q &= Q(state__in=self.states)
-        elif self.open_only:
+        elif self.open_only and self.open_on is None:
             q &= Q(state__in=OPEN_STATES)
+        if self.open_on is not None:
+            end = day_start(self.open_on + timedelta(days=1))
+            q &= Q(opened_at__lt=end) & (Q(state__in=OPEN_STATES) | Q(resolved_at__gte=end))
+        if self.party:
+            q &= Q(Exists(_parties(self.party)))
         if self.priorities:
             q &= Q(priority__in=self.priorities)
         if self.unassigned:
@@ -137,6 +148,14 @@ class QueueFilters:
             if last is not None:
                 q &= Q(**{f"{field}_at__lt": day_start(last + timedelta(days=1))})
         return q
+
+
+def _parties(party: str) -> QuerySet[TicketParty]:
+    """The party records naming the organisation (or any organisation of the tower) on the outer ticket."""
+    parties = TicketParty.objects.filter(ticket=OuterRef("pk"))
+    if party.startswith(TOWER_PREFIX):
+        return parties.filter(organisation__tower__code=party.removeprefix(TOWER_PREFIX))
+    return parties.filter(organisation__code=party)
 
 
 def ticket_queue(*, actor: Actor, filters: QueueFilters) -> QuerySet[Ticket]:

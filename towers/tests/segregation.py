@@ -203,7 +203,8 @@ FIELD_RESOURCES = {
 # Path parameters that are values, not object ids: what to put in them.
 PATH_VALUES = {"period": "2026-03-01", "index": "0", "month": "2026-03"}  # index: a detection rule's first exception
 # Routes the walker's owner (the applications supplier) may not read either, by design: its probe would be wrong.
-OWNER_REFUSED = {"/api/v1/reviews/{month}"}  # the whole estate's pack: no supplier reads it
+# The whole estate's pack and its clocks: no supplier reads them (test_drilldown covers a supplier's own clocks).
+OWNER_REFUSED = {"/api/v1/reviews/{month}", "/api/v1/reviews/{month}/clocks"}
 
 
 def _contract_with_ledger(estate: Estate) -> Model:

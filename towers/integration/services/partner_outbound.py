@@ -90,16 +90,17 @@ def _enqueue(bond: TicketBond, operation: str, payload: dict[str, Any]) -> Partn
     )
 
 
-def ticket_bonds_sync(*, ticket: Ticket, reason: str = "") -> list[PartnerMessage]:
+def ticket_bonds_sync(*, ticket: Ticket, reason: str = "", actor: Actor = JOB) -> list[PartnerMessage]:
     """Bond the ticket to the integrations of the team now holding it (sending a create, or an update when it
-    comes back to a partner that already has it) and end the bonds of those it has left."""
+    comes back to a partner that already has it) and end the bonds of those it has left. `actor` is who the audit
+    names: the partners job for the outbox, or whoever runs a bulk change (a supplier transition) in its stead."""
     wanted = {i.id: i for i in integrations_for_team(ticket.team)}
     owed: list[PartnerMessage] = []
     with transaction.atomic():
         for bond in TicketBond.objects.filter(ticket=ticket, active=True).exclude(integration_id__in=wanted):
             bond.active = False
             bond.save(update_fields=["active"])
-            audit.record(JOB, "integration.ticket_bond.ended", bond, after={"ticket": ticket.reference})
+            audit.record(actor, "integration.ticket_bond.ended", bond, after={"ticket": ticket.reference})
         for integration in wanted.values():
             bond, created = TicketBond.objects.get_or_create(integration=integration, ticket=ticket)
             bond.integration, bond.ticket = integration, ticket
@@ -117,7 +118,7 @@ def ticket_bonds_sync(*, ticket: Ticket, reason: str = "") -> list[PartnerMessag
                 bond.active = True
                 bond.save(update_fields=["active"])
             audit.record(
-                JOB,
+                actor,
                 "integration.ticket_bond.created" if created else "integration.ticket_bond.resumed",
                 bond,
                 after={

@@ -25,8 +25,10 @@ from towers.core.permissions import ensure_can
 from towers.organisations.models import Organisation, OrganisationKind
 from towers.organisations.selectors import actor_for
 from towers.reporting import exit_writer
+from towers.reporting.exit_attachments import AttachmentFiles
 from towers.reporting.exit_parts import all_parts
 from towers.reporting.exit_scope import PackScope, supplier_view
+from towers.reporting.exit_snapshot import Snapshot, read_snapshot
 from towers.reporting.models import ExitPack
 from towers.reporting.policies import EXIT_PACK
 
@@ -99,18 +101,21 @@ def exit_pack_build_queued(pack_id: str) -> ExitPack | None:
 
 
 def exit_pack_build(pack: ExitPack, *, progress: Progress | None = None) -> ExitPack:
-    """Write the pack's ZIP (parts, manifest, README, checksums) and store it with its size and SHA-256."""
+    """Write the pack's ZIP (parts, attached files, manifest, README, checksums) and store it with its size and SHA-256.
+
+    Every record is read in one snapshot (exit_snapshot), in which nothing may be written: the pack's "running"
+    is committed before the snapshot starts and "done" or "failed" after it ends, and `progress` only reports
+    in-process (the CLI's status line), so others see the status change when it happens.
+    """
     ExitPack.objects.filter(pk=pack.pk).update(status=ExitPack.Status.RUNNING, started_at=timezone.now())
     actor: Actor | None = None
     try:
         actor = _requester(pack)
         scope = PackScope(pack.supplier, (actor, supplier_view(pack.supplier)), pack.since, pack.until)
         with tempfile.TemporaryDirectory(prefix="exit-pack-") as scratch:
-            directory = Path(scratch)
-            entries, manifest = _write(directory, pack, scope, actor, progress)
-            zipped = directory / "pack.zip"  # beside the files, but not one of them
-            with zipped.open("w+b") as out:
-                exit_writer.zip_directory(directory, [*(e.name for e in entries), "checksums.sha256"], out)
+            zipped = Path(scratch) / "pack.zip"  # beside the files, but not one of them
+            with zipped.open("w+b") as out, exit_writer.PackArchive(out) as archive:
+                manifest = _write(Path(scratch), archive, pack, scope, actor, progress)
             pack.size, pack.sha256 = zipped.stat().st_size, exit_writer.sha256_of(zipped)
             with zipped.open("rb") as stored:
                 pack.file.save(_filename(pack), File(stored), save=False)
@@ -128,20 +133,42 @@ def exit_pack_build(pack: ExitPack, *, progress: Progress | None = None) -> Exit
 
 
 def _write(
-    directory: Path, pack: ExitPack, scope: PackScope, actor: Actor, progress: Progress | None
-) -> tuple[list[exit_writer.FileEntry], dict[str, Any]]:
-    parts = all_parts(scope)
-    entries: list[exit_writer.FileEntry] = []
-    counts: dict[str, int] = {}
-    for part in parts:
-        written = exit_writer.write_part(directory, part, progress)
-        counts[part.name] = written[0].rows  # records (JSON objects), not CSV rows
-        entries += written
+    directory: Path,
+    archive: exit_writer.PackArchive,
+    pack: ExitPack,
+    scope: PackScope,
+    actor: Actor,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """Read every part in one snapshot (attached files stream into `archive`), then add README, manifest, sums."""
+    files = AttachmentFiles(archive)
+    parts = all_parts(scope, files)
+    with read_snapshot() as snapshot:
+        written, counts = _write_parts(directory, parts, progress)
     supplier = pack.supplier
     heading = f"Towers exit data pack — {supplier.name} ({supplier.code}), pack {pack.pk}"
-    (directory / "README.txt").write_text(exit_writer.readme(heading, parts), encoding="utf-8")
-    entries.append(exit_writer.file_entry(directory / "README.txt", 0, "What each file holds, column by column"))
-    manifest: dict[str, Any] = {
+    readme = exit_writer.readme(heading, parts, _notes(snapshot, files.problems))
+    (directory / "README.txt").write_text(readme, encoding="utf-8")
+    written.append(exit_writer.file_entry(directory / "README.txt", 0, "What each file holds, column by column"))
+    entries = [*written, *files.entries]
+    manifest = _manifest(pack, actor, snapshot, counts, files.problems, entries)
+    exit_writer.write_json(directory / "manifest.json", manifest)
+    written.append(exit_writer.file_entry(directory / "manifest.json", 0, "This pack's manifest"))
+    exit_writer.write_checksums(directory, [*entries, written[-1]])
+    archive.add_files(directory, [*(e.name for e in written), "checksums.sha256"])
+    return manifest
+
+
+def _manifest(
+    pack: ExitPack,
+    actor: Actor,
+    snapshot: Snapshot,
+    counts: dict[str, int],
+    problems: list[dict[str, Any]],
+    entries: list[exit_writer.FileEntry],
+) -> dict[str, Any]:
+    supplier = pack.supplier
+    manifest = {
         "format": "towers-exit-pack",
         "format_version": FORMAT_VERSION,
         "pack": pack.pk,
@@ -151,15 +178,45 @@ def _write(
         "requested_by": pack.requested_by_label,
         "requested_at": pack.created_at,
         "towers_version": _towers_version(),
+        "snapshot_at": snapshot.at,  # the records are as they stood then, whenever the pack finished
+        "isolation": snapshot.isolation,
         "scope": {"since": pack.since, "until": pack.until, "visibility": VISIBILITY},
         "counts": counts,
+        "attachment_problems": problems,  # files missing from storage or changed since upload
         "files": [e.as_dict() for e in entries],
     }
-    manifest = exit_writer.plain(manifest)  # stored on the pack as JSON too
-    exit_writer.write_json(directory / "manifest.json", manifest)
-    entries.append(exit_writer.file_entry(directory / "manifest.json", 0, "This pack's manifest"))
-    exit_writer.write_checksums(directory, entries)
-    return entries, manifest
+    result: dict[str, Any] = exit_writer.plain(manifest)  # stored on the pack as JSON too
+    return result
+
+
+def _write_parts(
+    directory: Path, parts: list[exit_writer.Part], progress: Progress | None
+) -> tuple[list[exit_writer.FileEntry], dict[str, int]]:
+    entries: list[exit_writer.FileEntry] = []
+    counts: dict[str, int] = {}
+    for part in parts:
+        written = exit_writer.write_part(directory, part, progress)
+        counts[part.name] = written[0].rows  # records (JSON objects), not CSV rows
+        entries += written
+    return entries, counts
+
+
+SHOWN_PROBLEMS = 50  # the README names this many; attachments.csv and the manifest have them all
+
+
+def _notes(snapshot: Snapshot, problems: list[dict[str, Any]]) -> list[str]:
+    """What this pack's reader must know first: the moment it shows and any file not packed as recorded."""
+    at = exit_writer.plain(snapshot.at)
+    notes = [f"Every record is as it stood in Towers at {at} (UTC): the pack was read in one snapshot "
+             f"({snapshot.isolation})."]  # fmt: skip
+    if problems:
+        listed = [f"  {p['ticket']} {p['filename']}: {p['problem']}" for p in problems[:SHOWN_PROBLEMS]]
+        if len(problems) > SHOWN_PROBLEMS:
+            listed.append(f"  … and {len(problems) - SHOWN_PROBLEMS} more.")
+        heading = (f"{len(problems)} attached file(s) are not as recorded at upload; attachments.csv (column "
+                   "`problem`) and manifest.json (`attachment_problems`) list them all:")  # fmt: skip
+        notes.append("\n".join([heading, *listed]))
+    return notes
 
 
 def _fail(pack: ExitPack, actor: Actor | None, exc: Exception) -> None:

@@ -91,7 +91,8 @@ def test_the_authority_sees_a_row_per_supplier_with_the_months_figures_and_comme
     assert (network.breaches.value, network.ping_pong.value) == (0, 0)
     assert apps.credit.value == Decimal("1234.50") and apps.score.value == Decimal("87.5")
     assert network.credit.value == Decimal("777.00") and network.score is None and integrator.credit is None
-    assert apps.pack_link == "/reviews/2026-03/apps/" and apps.breaches.link == "/reviews/2026-03/apps/#breaches"
+    assert apps.pack_link == "/reviews/2026-03/apps/"
+    assert apps.breaches.link == "/reviews/2026-03/clocks/?supplier=apps&breached=on"
     page = response.content.decode()
     assert "Authority dashboard: March 2026" in page and "Delivery score" in page and "£1234.50" in page
     crossed = next(f for f in response.context["dashboard"].estate if f.label == "Crossed suppliers")

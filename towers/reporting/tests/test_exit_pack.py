@@ -28,6 +28,7 @@ from towers.reporting.models import ExitPack
 from towers.reporting.services.exit_pack import exit_pack_build, exit_pack_create
 from towers.reporting.tasks import build_exit_pack
 from towers.servicedesk.models import Ticket
+from towers.servicedesk.services.attachments import attachment_add
 from towers.servicedesk.services.handoffs import handoff_accept, ticket_hand_off
 from towers.servicedesk.services.knowledge import article_create, article_publish
 from towers.servicedesk.services.tickets import ticket_comment
@@ -232,7 +233,10 @@ def test_building_reads_in_batches_not_once_per_record(world):
 
 
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils' sha256sum")
-def test_sha256sum_verifies_the_unzipped_pack(world, tmp_path):
+def test_sha256sum_verifies_the_unzipped_pack_attached_files_included(world, tmp_path):
+    resolver = world.desk.actor(world.desk.apps_resolver)
+    attachment_add(actor=resolver, ticket=world.handed, filename="pool recycle (1).txt", content_type="text/plain",
+                   data=b"recycled at 10:02\n")  # fmt: skip
     pack = built(SYSTEM, world.estate.applications)
     with pack.file.open("rb") as handle, zipfile.ZipFile(io.BytesIO(handle.read())) as archive:
         archive.extractall(tmp_path / "pack")
@@ -241,3 +245,7 @@ def test_sha256sum_verifies_the_unzipped_pack(world, tmp_path):
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "manifest.json: OK" in checked.stdout and "tickets.jsonl: OK" in checked.stdout
+    attached = [line for line in checked.stdout.splitlines() if line.startswith("attachments/")]
+    assert attached == [
+        f"attachments/{world.handed.reference}/{world.handed.attachments.get().id}-pool recycle (1).txt: OK"
+    ]

@@ -67,7 +67,7 @@ def test_attainment_counts_clocks_met_or_breached_in_the_month(march, estate_pac
     level = march.desk.sla_resolution
     row = attainment(estate_pack, level)
     assert (row.measured, row.met, row.attained_percent, row.breached) == (3, 2, Decimal("66.7"), True)
-    assert row.target_percent == Decimal("95.00") and row.link == f"/service-levels/{level.pk}/results/"
+    assert row.target_percent == Decimal("95.00") and row.link == f"/reviews/2026-03/clocks/?level={level.pk}"
     # The supplier's pack measures only the tickets it held: T2, which breached.
     mine = attainment(apps_pack, level)
     assert (mine.measured, mine.met, mine.attained_percent) == (1, 0, Decimal("0.0"))

@@ -7,7 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from towers.contracts.tests.factories import ContractFactory
-from towers.mobile.models import Compliance, DeviceStatus
+from towers.mobile.models import Compliance, DeviceEvent, DeviceStatus
 from towers.mobile.tests.factories import build_fleet
 from towers.organisations.tests.factories import actor_of
 from towers.reporting.selectors_pack import build_pack
@@ -94,15 +94,49 @@ def test_security_cases_mttd_and_mttr_for_readers_of_the_soc_only(desk):
 
 def test_mobile_compliance_of_the_fleet_the_supplier_runs(estate):
     fleet = build_fleet(estate)
-    for compliance in (Compliance.COMPLIANT, Compliance.COMPLIANT, Compliance.COMPLIANT, Compliance.NON_COMPLIANT):
-        fleet.device(status=DeviceStatus.ISSUED, compliance=compliance)
-    fleet.device(status=DeviceStatus.RETIRED, compliance=Compliance.NON_COMPLIANT)  # not in service
+    with freeze_time("2026-03-10 09:00:00+00:00"):
+        for compliance in (Compliance.COMPLIANT, Compliance.COMPLIANT, Compliance.COMPLIANT, Compliance.NON_COMPLIANT):
+            fleet.device(status=DeviceStatus.ISSUED, compliance=compliance)
+        fleet.device(status=DeviceStatus.RETIRED, compliance=Compliance.NON_COMPLIANT)  # not in service
     pack = pack_for(fleet.manager, estate.integrator)
     assert figure(pack, "mobile", "Devices in service").value == 4
     assert figure(pack, "mobile", "Non-compliant").value == 1
     assert figure(pack, "mobile", "Non-compliant").link == "/mobile/devices/?compliance=non_compliant"
     assert figure(pack, "mobile", "Compliance").value == Decimal("75.0")
     assert "mobile" not in {s.key for s in pack_for(estate.applications_admin, estate.applications).sections}
+
+
+def _changed(device, at, **data):
+    DeviceEvent.objects.create(
+        device=device, at=at, kind="compliance_changed", actor_label="MDM", status=device.status, data=data
+    )
+
+
+def test_a_past_months_fleet_is_counted_as_it_stood_at_the_months_end(estate):
+    """Read back from the devices' history: what changed since March does not change March's pack."""
+    fleet = build_fleet(estate)
+    april, may = datetime(2026, 4, 12, tzinfo=UTC), datetime(2026, 5, 3, tzinfo=UTC)
+    with freeze_time("2026-02-10 09:00:00+00:00"):
+        steady = fleet.device(status=DeviceStatus.ISSUED, compliance=Compliance.COMPLIANT)
+        lapsed = fleet.device(status=DeviceStatus.ISSUED, compliance=Compliance.NON_COMPLIANT)  # since April
+        mended = fleet.device(status=DeviceStatus.ISSUED, compliance=Compliance.COMPLIANT)  # non-compliant in March
+        retired = fleet.device(status=DeviceStatus.RETIRED, compliance=Compliance.COMPLIANT)  # retired in April
+    _changed(lapsed, april, **{"from": Compliance.COMPLIANT, "compliance": Compliance.NON_COMPLIANT})
+    _changed(mended, datetime(2026, 3, 20, tzinfo=UTC), **{"from": "compliant", "compliance": "non_compliant"})
+    _changed(mended, may, **{"from": Compliance.NON_COMPLIANT, "compliance": Compliance.COMPLIANT})
+    DeviceEvent.objects.create(
+        device=retired, at=datetime(2026, 2, 10, tzinfo=UTC), kind="issued", actor_label="x", status="issued"
+    )
+    DeviceEvent.objects.create(device=retired, at=april, kind="retired", actor_label="x", status="retired")
+    with freeze_time(april):
+        fleet.device(status=DeviceStatus.ISSUED, compliance=Compliance.NON_COMPLIANT)  # registered after March
+    with freeze_time("2026-06-01 09:00:00+00:00"):
+        pack = build_pack(actor=actor_of(fleet.manager, estate.integrator), month=MARCH, supplier=estate.integrator)
+    assert figure(pack, "mobile", "Devices in service").value == 4  # steady, lapsed, mended and the retired one
+    assert figure(pack, "mobile", "Non-compliant").value == 1  # mended, which was then
+    assert figure(pack, "mobile", "Compliant").value == 3
+    assert "at the month's end" in next(s.note for s in pack.sections if s.key == "mobile")
+    assert steady.compliance == Compliance.COMPLIANT
 
 
 @pytest.fixture

@@ -41,13 +41,24 @@ def _me(request: HttpRequest) -> Person | None:
     return request.user if isinstance(request.user, Person) else None
 
 
+def filter_form(actor: Actor, query: QueryDict | dict[str, Any], people: Any) -> QueueFilterForm:
+    """The queue's filters, offering the teams, organisations and towers the actor may see."""
+    return QueueFilterForm(
+        query,
+        teams=directory.team_list(actor=actor),
+        people=people,
+        organisations=directory.organisation_list(actor=actor).order_by("name"),
+        towers=directory.tower_list(actor=actor).order_by("name"),
+    )
+
+
 def _queue_forms(request: HttpRequest, actor: Actor, data: QueryDict | dict[str, Any] | None = None) -> dict[str, Any]:
     teams = selectors.my_teams(actor)
     people = team_people(actor, teams)
     query: QueryDict | dict[str, Any] = request.GET
     if not any(name in request.GET for name in QUEUE_PARAMS):
         query = {"team": str(teams[0].pk)} if teams else {}  # the actor's own team's queue to start with
-    filters = QueueFilterForm(query, teams=directory.team_list(actor=actor), people=people)
+    filters = filter_form(actor, query, people)
     filters.is_valid()
     codes = desk_settings().resolution_codes or DEFAULT_RESOLUTION_CODES
     return {
@@ -146,7 +157,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     form = SavedViewForm(request.POST)
     query = QueryDict(request.POST.get("query", ""))
     people = team_people(actor, selectors.my_teams(actor))
-    filters = QueueFilterForm(query, teams=directory.team_list(actor=actor), people=people)
+    filters = filter_form(actor, query, people)
     if not (form.is_valid() and filters.is_valid()):
         messages.error(request, "Give the view a name.")
         return redirect(_back_to_queue(request))

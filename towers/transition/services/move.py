@@ -20,7 +20,7 @@ from towers.core.permissions import ensure_can
 from towers.core.records import apply_changes
 from towers.transition.models import Transition, TransitionStep
 from towers.transition.policies import MANAGE
-from towers.transition.services import rehome
+from towers.transition.services import integrations, rehome
 from towers.transition.services.report import TransitionReport
 
 
@@ -39,7 +39,7 @@ def _execute(actor: Actor, transition: Transition, *, dry_run: bool) -> tuple[Tr
     rehome.resolve_teams(move)
     for step in (rehome.service_levels, rehome.tickets, rehome.queues, rehome.cis, rehome.catalogue):
         step(move)
-    rehome.integrations(move)
+    integrations.integrations_repoint(move)
     return report, move
 
 
@@ -106,7 +106,7 @@ def _apply(actor: Actor, transition: Transition, now: datetime) -> TransitionRep
                     kind=step.kind,
                     object_type=audit.object_type(step.obj),
                     object_id=str(step.obj.pk),
-                    object_repr=str(step.obj)[:300],
+                    object_repr=step.shown_as,
                     before=report.as_plain(step.before),
                     after=report.as_plain(step.after),
                     at=now,

@@ -22,10 +22,6 @@ from towers.core import audit
 from towers.core.actor import Actor
 from towers.core.errors import ValidationFailed
 from towers.core.records import apply_changes
-from towers.integration.models import WebhookSubscription
-from towers.integration.models_partners import PartnerIntegration, TicketBond
-from towers.integration.services.partner_admin import partner_integration_update
-from towers.integration.services.subscriptions import webhook_subscription_update
 from towers.organisations.models import Organisation, Team
 from towers.servicedesk.models import AssignmentRule, HandOff, State, Ticket, TicketEvent
 from towers.servicedesk.models.tickets import OPEN_STATES
@@ -63,6 +59,13 @@ class Move:
     def at(self) -> datetime:
         return self.transition.effective_at
 
+    @property
+    def reason(self) -> str:
+        """Why each ticket moved: on its timeline, and in the note the incoming supplier's tool receives."""
+        return (
+            f"Supplier transition “{self.transition}”: {self.outgoing} → {self.incoming} from {self.at:%d %b %Y %H:%M}"
+        )
+
     def target(self, team: Team | None, what: str) -> Team | None:
         """The incoming team taking `team`'s work; a problem (reported once per team) if there is none."""
         if team is not None and team.id in self.targets:
@@ -74,9 +77,11 @@ class Move:
             self.report.problems.append(f"team {team.code} ({team}) has no mapping to an incoming team")
         return None
 
-    def changed(self, kind: str, obj: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    def changed(
+        self, kind: str, obj: Any, before: dict[str, Any] | None, after: dict[str, Any] | None, *, label: str = ""
+    ) -> None:
         """A step written here rather than by another app's service: audited by the caller in one batch."""
-        self.report.add(kind, obj, before, after)
+        self.report.add(kind, obj, before, after, label=label)
         self.audit_later.append((f"transition.{kind}", obj, before, after))
 
 
@@ -160,13 +165,16 @@ def service_levels(move: Move) -> None:
         )
 
 
-def _hand_over(move: Move, ticket: Ticket, to_team: Team) -> datetime:
-    """Hand the ticket over as of the effective date (or its last hand-off, if that came later)."""
-    held = list(HandOff.objects.filter(ticket=ticket, released_at__isnull=True))
-    at = max([move.at, ticket.opened_at, *(h.created_at for h in held)])
+def _hand_over_at(move: Move, ticket: Ticket, held: list[HandOff]) -> datetime:
+    """The effective date, or the ticket's own arrival if that came later (a run back-dated past it): handed over
+    any earlier, the incoming supplier would be measured on time the ticket was not with the outgoing one."""
+    return max([move.at, ticket.opened_at, *(h.created_at for h in held)])
+
+
+def _hand_over(move: Move, ticket: Ticket, to_team: Team, held: list[HandOff], at: datetime) -> None:
+    """Hand the ticket over as of `at`: the outgoing holder (or a hand-off still pending acceptance) ends there."""
     pending_reason = ticket.pending_reason if ticket.state == State.PENDING else ""
-    reason = f"Supplier transition “{move.transition}”: {move.outgoing} → {move.incoming} from {move.at:%d %b %Y %H:%M}"
-    handoff = hand_off_in_transaction(ticket=ticket, to_team=to_team, reason=reason, actor=move.actor)
+    handoff = hand_off_in_transaction(ticket=ticket, to_team=to_team, reason=move.reason, actor=move.actor)
     # The hand-off stamps the present; the clocks must see the holder change at the effective date instead.
     ids = [h.id for h in held]
     HandOff.objects.filter(id__in=ids, released_at__isnull=False).update(released_at=at)
@@ -179,24 +187,37 @@ def _hand_over(move: Move, ticket: Ticket, to_team: Team) -> datetime:
         apply_changes(ticket, {"state": State.PENDING, "pending_reason": pending_reason})
         record_event(ticket, TicketEvent.Kind.STATE, move.actor, body="Still pending after the transition.", at=at)
     ticket_clocks_recompute(ticket=ticket, actor=move.actor)
-    return at
+
+
+def _note_timing(move: Move, ticket: Ticket, at: datetime, worked_until: datetime | None) -> None:
+    """Say when a back-dated run hands a ticket over later than the date, or moves work done after it."""
+    if at > move.at:
+        move.report.notes.append(
+            f"{ticket.reference} reached {move.outgoing} on {at:%d %b %H:%M}, after the effective date: handed over "
+            "as of then"
+        )
+    if worked_until is not None:
+        move.report.notes.append(
+            f"{ticket.reference} was worked between {at:%d %b %H:%M} and {worked_until:%d %b %H:%M}, after the "
+            "hand-over: that time now counts to the incoming supplier's clocks"
+        )
 
 
 def tickets(move: Move) -> None:
     """Open tickets the outgoing supplier holds on the services: handed to the mapped incoming team."""
-    held = Ticket.objects.filter(service_id__in=move.service_ids, organisation=move.outgoing, state__in=OPEN_STATES)
-    for ticket in held.select_related("team").order_by("opened_at"):
+    open_held = Ticket.objects.filter(
+        service_id__in=move.service_ids, organisation=move.outgoing, state__in=OPEN_STATES
+    )
+    for ticket in open_held.select_related("team").order_by("opened_at"):
         to_team = move.target(ticket.team, f"ticket {ticket.reference}")
         if to_team is None:
             continue
-        later = ticket.events.filter(at__gt=move.at).aggregate(last=Max("at"))["last"]
+        held = list(HandOff.objects.filter(ticket=ticket, released_at__isnull=True))
+        at = _hand_over_at(move, ticket, held)
+        worked_until = ticket.events.filter(at__gt=at).aggregate(last=Max("at"))["last"]
         before = {"team": ticket.team_id, "organisation": ticket.organisation_id, "state": ticket.state}
-        at = _hand_over(move, ticket, to_team)
-        if later is not None:
-            move.report.notes.append(
-                f"{ticket.reference} was worked after the effective date (until {later:%d %b %H:%M}): that time now "
-                "counts to the incoming supplier's clocks"
-            )
+        _hand_over(move, ticket, to_team, held, at)
+        _note_timing(move, ticket, at, worked_until)
         after = {"team": to_team.id, "organisation": move.incoming.id, "state": ticket.state, "at": at}
         move.report.add("ticket_rehomed", ticket, before, after)
         move.moved_tickets.append(ticket.id)
@@ -241,53 +262,3 @@ def catalogue(move: Move) -> None:
     for offering in ServiceOffering.objects.filter(service_id__in=move.service_ids, supplier=move.outgoing):
         before, after = apply_changes(offering, {"supplier": move.incoming})
         move.changed("offering_moved", offering, before, after)
-
-
-def _still_working(move: Move) -> list[str]:
-    """What the outgoing supplier still does once the services have gone (none: it has left)."""
-    out = move.outgoing
-    reasons = []
-    if n := Ticket.objects.filter(organisation=out, state__in=OPEN_STATES).count():
-        reasons.append(f"holds {n} other open ticket(s)")
-    if n := ServiceOffering.objects.filter(supplier=out).count() + Service.objects.filter(owner=out).count():
-        reasons.append(f"delivers or owns {n} other service(s) or offering(s)")
-    return reasons
-
-
-def integrations(move: Move) -> None:
-    """Pause what bonds the moved tickets to the outgoing supplier's tool; say what the incoming one needs."""
-    bonds = TicketBond.objects.filter(
-        ticket_id__in=move.moved_tickets, active=True, integration__organisation=move.outgoing
-    )
-    for bond in bonds.select_related("integration", "ticket"):
-        bond.active = False
-        bond.save(update_fields=["active"])
-        move.changed("bond_paused", bond, {"active": True}, {"active": False, "ticket": bond.ticket.reference})
-    outgoing_tools = list(PartnerIntegration.objects.filter(organisation=move.outgoing, active=True))
-    hooks = list(WebhookSubscription.objects.filter(organisation=move.outgoing, active=True))
-    if still := _still_working(move):
-        if outgoing_tools or hooks:
-            move.report.notes.append(
-                f"{move.outgoing}'s integrations and webhooks stay active: it still {' and '.join(still)}"
-            )
-    else:
-        for tool in outgoing_tools:
-            partner_integration_update(actor=move.actor, integration=tool, changes={"active": False})
-            move.report.add("integration_paused", tool, {"active": True}, {"active": False})
-        for hook in hooks:
-            webhook_subscription_update(actor=move.actor, subscription=hook, changes={"active": False})
-            move.report.add("webhook_paused", hook, {"active": True}, {"active": False})
-    incoming_tools = PartnerIntegration.objects.filter(organisation=move.incoming, active=True).order_by("name")
-    if names := [t.name for t in incoming_tools]:
-        move.report.notes.append(
-            f"Hand-offs of re-homed tickets go to {move.incoming}'s tool through {', '.join(names)}"
-        )
-    else:
-        for tool in outgoing_tools:
-            move.report.to_set_up.append(
-                f"{move.incoming} has no partner integration to replace {tool.name} ({tool.base_url})"
-            )
-    for hook in hooks:
-        move.report.to_set_up.append(
-            f"{move.incoming} may want its own webhook subscription like {hook.name} ({', '.join(hook.event_patterns)})"
-        )

@@ -25,6 +25,9 @@ KINDS = {
     "service_level_ended": "Service levels ended",
     "service_level_created": "Service levels created for the incoming supplier",
     "bond_paused": "Ticket bonds to the outgoing supplier's tool paused",
+    "integration_repointed": "Incoming supplier's integrations given the teams taking over",
+    "bond_created": "Tickets bonded to the incoming supplier's tool (a create owed)",
+    "bond_resumed": "Tickets bonded again to the incoming supplier's tool (an update owed)",
     "integration_paused": "Outgoing supplier's integrations paused",
     "webhook_paused": "Outgoing supplier's webhook subscriptions paused",
 }
@@ -40,6 +43,11 @@ class Step:
     obj: models.Model
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    label: str = ""  # how the step names its record, where the record's own name says little (a bond)
+
+    @property
+    def shown_as(self) -> str:
+        return (self.label or str(self.obj))[:300]
 
 
 @dataclass
@@ -51,8 +59,16 @@ class TransitionReport:
     notes: list[str] = field(default_factory=list)
     to_set_up: list[str] = field(default_factory=list)
 
-    def add(self, kind: str, obj: models.Model, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-        self.steps.append(Step(kind, obj, before, after))
+    def add(
+        self,
+        kind: str,
+        obj: models.Model,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        *,
+        label: str = "",
+    ) -> None:
+        self.steps.append(Step(kind, obj, before, after, label))
 
     @staticmethod
     def as_plain(value: Any) -> Any:
@@ -73,7 +89,7 @@ class TransitionReport:
                     {
                         "type": audit.object_type(step.obj),
                         "id": str(step.obj.pk),
-                        "repr": str(step.obj)[:300],
+                        "repr": step.shown_as,
                         "before": _plain(step.before),
                         "after": _plain(step.after),
                     }

@@ -1,0 +1,33 @@
+"""HTML forms of the reporting pages: they parse input only; the selectors decide what is read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from towers.reporting.selectors_clocks import ClockFilters
+
+BREACHED = {"on": True, "off": False}
+
+
+class ClockFilterForm(forms.Form):
+    """Which of a pack's clocks to list: whose pack (supplier or tower, none for the estate's) and which clocks."""
+
+    supplier = forms.SlugField(required=False)
+    tower = forms.SlugField(required=False)
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "SLAs, OLAs and UCs"), ("sla", "SLAs"), ("ola", "OLAs and UCs")]
+    )
+    provider = forms.SlugField(required=False, label="Provider's code")
+    breached = forms.ChoiceField(required=False, choices=[("", "Met or breached"), ("on", "Breached"), ("off", "Met")])
+    level = forms.UUIDField(required=False)
+
+    def clock_filters(self) -> ClockFilters:
+        data: dict[str, Any] = self.cleaned_data
+        return ClockFilters(
+            kind=data["kind"],
+            provider=data["provider"],
+            breached=BREACHED.get(data["breached"]),
+            level=data["level"],
+        )

@@ -11,9 +11,9 @@ from towers.reporting.access import pack_subject
 from towers.reporting.api_delivery import router as delivery_router
 from towers.reporting.api_exit import router as exit_router
 from towers.reporting.pack_common import PackScope
-from towers.reporting.schemas import ClockOut, ClockParams, ServicePackOut
-from towers.reporting.selectors_clocks import ClockFilters, month_clock_list
+from towers.reporting.schemas import ClockOut, ClockParams, HandOffParams, HandOffRecordOut, ServicePackOut
 from towers.reporting.selectors_pack import build_pack, parse_month
+from towers.reporting.selectors_records import ClockFilters, month_clock_list, month_handoff_list
 
 router = Router(tags=["Reporting"])
 router.add_router("", exit_router)  # exit data packs: the app's one router at /api/v1 carries them too
@@ -61,3 +61,20 @@ def review_clocks(request: HttpRequest, month: str, params: Query[ClockParams]) 
         level=params.level,
     )
     return month_clock_list(scope, filters)
+
+
+@router.get(
+    "/reviews/{month}/handoffs",
+    response=list[HandOffRecordOut],
+    summary="The hand-offs behind a pack's hand-off figures",
+    description=(
+        "The hand-offs sent in `month` (YYYY-MM) on the pack's tickets, oldest first; with `supplier` or `tower`, "
+        "those it sent or received (`received=true`: received only). Refused as the pack is."
+    ),
+)
+@paginate(Page)
+def review_handoffs(request: HttpRequest, month: str, params: Query[HandOffParams]) -> Any:
+    actor = request.actor  # type: ignore[attr-defined]
+    organisation, towers = pack_subject(actor, params.supplier, params.tower)
+    scope = PackScope(actor=actor, month=parse_month(month), supplier=organisation, tower=towers)
+    return month_handoff_list(scope, status=params.status, received=params.received)

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 
-from towers.reporting.selectors_clocks import ClockFilters
+from towers.reporting.selectors_records import ClockFilters
+from towers.servicedesk.models import HandOff
 
 BREACHED = {"on": True, "off": False}
 
@@ -31,3 +32,12 @@ class ClockFilterForm(forms.Form):
             breached=BREACHED.get(data["breached"]),
             level=data["level"],
         )
+
+
+class HandOffFilterForm(forms.Form):
+    """Which of a pack's hand-offs to list: all sent or received in the month, those received, or by outcome."""
+
+    supplier = forms.SlugField(required=False)
+    tower = forms.SlugField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *HandOff.Status.choices])
+    received = forms.BooleanField(required=False, label="Received only")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from towers.reporting.pack import AgeBand, Figure, MajorIncident, Section, Series
@@ -19,6 +19,7 @@ from towers.reporting.pack_common import (
     PackScope,
     add_months,
     as_month,
+    handoffs_link,
     hours,
     last_day,
     link,
@@ -197,10 +198,16 @@ def mttr_trend(scope: PackScope) -> Series:
     return Series(label="MTTR (business hours)", points=points, unit="h")
 
 
-def handoffs(scope: PackScope) -> Section:
+def month_handoffs(scope: PackScope) -> QuerySet[HandOff]:
+    """The hand-offs sent in the month on the pack's tickets; a supplier's or tower's: those it sent or received."""
     sent = tickets_via(scope, HandOff.objects, "ticket").filter(created_at__gte=scope.start, created_at__lt=scope.end)
     if scope.members is not None:
         sent = sent.filter(Q(to_organisation__in=scope.members) | Q(from_organisation__in=scope.members))
+    return sent
+
+
+def handoffs(scope: PackScope) -> Section:
+    sent = month_handoffs(scope)
     counts = sent.aggregate(
         n=Count("id"),
         received=Count("id", filter=Q(to_organisation__in=scope.members)) if scope.members else Count("id"),
@@ -214,9 +221,9 @@ def handoffs(scope: PackScope) -> Section:
         hops=Count("id", filter=Q(hop_count__gte=3)),
     )
     figures = (
-        Figure("Hand-offs", counts["n"], link=link("handoff_list")),
-        Figure("Hand-offs received", counts["received"]),
-        Figure("Hand-offs rejected", counts["rejected"]),
+        Figure("Hand-offs", counts["n"], link=handoffs_link(scope)),
+        Figure("Hand-offs received", counts["received"], link=handoffs_link(scope, received="on")),
+        Figure("Hand-offs rejected", counts["rejected"], link=handoffs_link(scope, status=HandOff.Status.REJECTED)),
         Figure("Rejection rate", percent(counts["rejected"], counts["n"]), "%"),
         Figure(
             "Tickets that crossed suppliers",

@@ -80,7 +80,7 @@ def security(scope: PackScope) -> Section | None:
 
 
 def _fleet_then(scope: PackScope) -> QuerySet[Device]:
-    """The devices with their status and compliance as at the month's end, read back from their history.
+    """The devices in service at the month's end, with their compliance then, read back from their history.
 
     Status: the last history event before the end says it (each records the status after it); a device with none
     before the end keeps its present status. Compliance: the last change before the end, else what the first change
@@ -107,7 +107,7 @@ def _fleet_then(scope: PackScope) -> QuerySet[Device]:
             F("compliance"),
             output_field=CharField(),
         ),
-    )
+    ).filter(status_then__in=IN_SERVICE)
 
 
 def mobile(scope: PackScope) -> Section | None:
@@ -115,8 +115,7 @@ def mobile(scope: PackScope) -> Section | None:
     runs, or the whole estate the reader sees."""
     month_over = scope.end <= timezone.now()
     if month_over:
-        devices = _fleet_then(scope).filter(status_then__in=IN_SERVICE)
-        state = "compliance_then"
+        devices, state = _fleet_then(scope), "compliance_then"
     else:
         devices, state = visible_to(scope.actor, Device.objects).filter(status__in=IN_SERVICE), "compliance"
     if scope.members is not None:

@@ -140,3 +140,26 @@ class ClockParams(Schema):
     provider: str = Field("", description="The code of the organisation whose service level it is")
     breached: bool | None = None
     level: UUID | None = Field(None, description="One service level's clocks")
+
+
+class HandOffRecordOut(Schema):
+    """One hand-off behind a pack's hand-off figures."""
+
+    id: UUID
+    ticket: str = Field(alias="ticket.reference")
+    title: str = Field(alias="ticket.title")
+    created_at: datetime
+    from_organisation: str | None = Field(None, alias="from_organisation.code")
+    to_organisation: str = Field(alias="to_team.organisation.code")
+    to_team: str = Field(alias="to_team.code")
+    reason: str
+    status: str
+    response: str
+    decided_at: datetime | None
+
+
+class HandOffParams(Schema):
+    supplier: str = Field("", description="A supplier's code: the hand-offs it sent or received")
+    tower: str = Field("", description="A tower's code: the hand-offs its suppliers sent or received")
+    status: str = Field("", description="pending, accepted, rejected or superseded")
+    received: bool = Field(False, description="Only those the supplier (or tower) received")

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from towers.reporting import views, views_clocks, views_dashboard, views_delivery, views_export
+from towers.reporting import views, views_dashboard, views_delivery, views_export, views_records
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("reviews/", views.review_index, name="review_index"),
@@ -12,7 +12,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("reviews/<str:month>/", views.review_estate, name="review_estate"),
     path("reviews/<str:month>/pack.pdf", views_export.pack_pdf, name="review_estate_pdf"),
     path("reviews/<str:month>/pack.xlsx", views_export.pack_xlsx, name="review_estate_xlsx"),
-    path("reviews/<str:month>/clocks/", views_clocks.review_clocks, name="review_clocks"),  # before <supplier>
+    # The records behind a pack's figures; before <supplier_code>, which would take "clocks" as a supplier.
+    path("reviews/<str:month>/clocks/", views_records.review_clocks, name="review_clocks"),
+    path("reviews/<str:month>/handoffs/", views_records.review_handoffs, name="review_handoffs"),
     path("reviews/<str:month>/towers/<slug:tower_code>/", views.review_tower, name="review_tower"),
     path("reviews/<str:month>/towers/<slug:tower_code>/pack.pdf", views_export.pack_pdf, name="review_tower_pdf"),
     path("reviews/<str:month>/towers/<slug:tower_code>/pack.xlsx", views_export.pack_xlsx, name="review_tower_xlsx"),

@@ -168,3 +168,35 @@ def test_a_level_ended_since_still_answers_for_the_months_it_measured(client, ma
     assert measured and [(r["level"], r["measured"], r["met"]) for r in after if r["measured"]] == measured
     rows_after = dashboard_rows(client, estate.authority_admin)["apps"]
     assert (rows_after.sla.value, rows_after.ola.value) == (rows_before.sla.value, rows_before.ola.value)
+
+
+def test_the_hand_off_figures_open_the_months_hand_offs_of_the_supplier(client, march):
+    estate = march.desk.estate
+    body = get(client, "/api/v1/reviews/2026-03?supplier=apps", **bearer(estate.authority_admin, estate.authority))
+    figures = {f["label"]: f for s in body.json()["sections"] for f in s["figures"]}
+    sign_in(client, estate.authority_admin)
+    for label in ("Hand-offs", "Hand-offs received", "Hand-offs rejected"):
+        listed = get(client, figures[label]["link"]).context["page"]
+        assert listed.paginator.count == figures[label]["value"], label
+    rejected = get(client, figures["Hand-offs rejected"]["link"]).context["page"]
+    assert [(h.ticket.reference, h.response) for h in rejected] == [(march.t3.reference, "This is the network")]
+    # t2 once, t3 twice (rejected, then sent again); the network's t5 was never the applications supplier's
+    received = get(client, figures["Hand-offs received"]["link"]).context["page"]
+    assert sorted(h.ticket.reference for h in received) == sorted([march.t2.reference, *[march.t3.reference] * 2])
+
+
+def test_the_hand_offs_api_and_its_refusals(client, march):
+    estate = march.desk.estate
+    auth = bearer(estate.authority_admin, estate.authority)
+    items = get(client, "/api/v1/reviews/2026-03/handoffs?supplier=network", **auth).json()["items"]
+    assert [(i["ticket"], i["to_organisation"], i["status"]) for i in items] == [
+        (march.t5.reference, "network", "accepted")
+    ]
+    assert get(client, "/api/v1/reviews/2026-03/handoffs?status=lost", **auth).status_code == 422
+    apps = bearer(march.desk.apps_resolver, estate.applications)
+    assert get(client, "/api/v1/reviews/2026-03/handoffs?supplier=network", **apps).status_code == 404
+    assert get(client, "/api/v1/reviews/2026-03/handoffs", **apps).status_code == 403
+    sign_in(client, march.desk.apps_resolver)
+    assert get(client, "/reviews/2026-03/handoffs/?supplier=network").status_code == 404
+    own = get(client, "/reviews/2026-03/handoffs/?supplier=apps")
+    assert own.status_code == 200 and march.t5.reference not in own.content.decode()

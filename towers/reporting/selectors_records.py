@@ -1,7 +1,8 @@
-"""The clocks behind a pack's attainment and breach figures: the same month's clocks, listed one by one.
+"""The records behind a pack's figures, listed one by one: the month's clocks and the month's hand-offs.
 
-A figure and its list are read by one definition (`month_clocks`), so the list always holds exactly the records
-the figure counted: a supplier's "SLA met 92%" opens its SLA clocks of the month, its "Breaches 7" the 7 breached.
+A figure and its list are read by one definition (`month_clocks`, `month_handoffs`), so the list always holds
+exactly the records the figure counted: a supplier's "SLA met 92%" opens its SLA clocks of the month, its
+"Breaches 7" the 7 breached, its "Hand-offs rejected 3" those 3 hand-offs.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from django.db.models import Count, F, Q, QuerySet
 
 from towers.core.errors import ValidationFailed
 from towers.reporting.pack_common import PackScope
+from towers.reporting.pack_desk import month_handoffs
 from towers.reporting.pack_service import month_clocks
-from towers.servicedesk.models import TicketClock
+from towers.servicedesk.models import HandOff, TicketClock
 
 KINDS = {"sla": Q(kind="sla"), "ola": ~Q(kind="sla")}  # "ola": the OLAs and UCs together, as the dashboard puts it
 
@@ -64,3 +66,15 @@ def month_clock_list(scope: PackScope, filters: ClockFilters) -> QuerySet[Ticket
 def clock_counts(clocks: QuerySet[TicketClock]) -> ClockCounts:
     totals = clocks.order_by().aggregate(n=Count("id"), breached=Count("id", filter=Q(breached=True)))
     return ClockCounts(measured=totals["n"], met=totals["n"] - totals["breached"], breached=totals["breached"])
+
+
+def month_handoff_list(scope: PackScope, *, status: str = "", received: bool = False) -> QuerySet[HandOff]:
+    """The month's hand-offs of the pack, oldest first; `received`: only those its supplier (or tower) received."""
+    handoffs = month_handoffs(scope)
+    if status:
+        if status not in HandOff.Status.values:
+            raise ValidationFailed.one("status", f"must be one of {', '.join(HandOff.Status.values)}, not {status!r}")
+        handoffs = handoffs.filter(status=status)
+    if received and scope.members is not None:
+        handoffs = handoffs.filter(to_organisation__in=scope.members)
+    return handoffs.select_related("ticket", "from_organisation", "to_team__organisation").order_by("created_at", "id")

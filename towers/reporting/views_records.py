@@ -1,4 +1,4 @@
-"""The page of clocks behind a pack's attainment and breach figures (thin: check access, parse, list)."""
+"""The pages of records behind a pack's figures: its clocks and its hand-offs (thin: check access, parse, list)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,43 @@ from django.shortcuts import render
 from towers.core.errors import NotFound, ValidationFailed
 from towers.organisations.views.common import paginate, request_actor, ui_view
 from towers.reporting.access import pack_subject
-from towers.reporting.forms import ClockFilterForm
+from towers.reporting.forms import ClockFilterForm, HandOffFilterForm
 from towers.reporting.pack_common import PackScope
-from towers.reporting.selectors_clocks import clock_counts, month_clock_list
 from towers.reporting.selectors_pack import parse_month
+from towers.reporting.selectors_records import clock_counts, month_clock_list, month_handoff_list
+
+
+def _scope(request: HttpRequest, month: str) -> PackScope:
+    """The pack the records belong to; access first, as the pack's own page, so a reader with no right to the pack
+    learns nothing from the rest of the request."""
+    actor = request_actor(request)
+    supplier, tower = pack_subject(actor, request.GET.get("supplier", ""), request.GET.get("tower", ""))
+    return PackScope(actor=actor, month=_month(month), supplier=supplier, tower=tower)
 
 
 @ui_view
 def review_clocks(request: HttpRequest, month: str) -> HttpResponse:
-    actor = request_actor(request)
-    # Access first, as the pack's own page: a reader with no right to the pack learns nothing from the rest.
-    supplier, tower = pack_subject(actor, request.GET.get("supplier", ""), request.GET.get("tower", ""))
-    period = _month(month)
-    scope = PackScope(actor=actor, month=period, supplier=supplier, tower=tower)
+    scope = _scope(request, month)
     form = ClockFilterForm(request.GET)
-    context: dict[str, object] = {"scope": scope, "form": form, "month": period, "name": _name(scope)}
+    context: dict[str, object] = {"scope": scope, "form": form, "month": scope.month, "name": _name(scope)}
     if not form.is_valid():  # the form names each bad filter; nothing is listed rather than too much
         return render(request, "reporting/review_clocks.html", context, status=400)
     clocks = month_clock_list(scope, form.clock_filters())
     context |= {"counts": clock_counts(clocks), "page": paginate(request, clocks)}
     return render(request, "reporting/review_clocks.html", context)
+
+
+@ui_view
+def review_handoffs(request: HttpRequest, month: str) -> HttpResponse:
+    scope = _scope(request, month)
+    form = HandOffFilterForm(request.GET)
+    context: dict[str, object] = {"scope": scope, "form": form, "month": scope.month, "name": _name(scope)}
+    if not form.is_valid():
+        return render(request, "reporting/review_handoffs.html", context, status=400)
+    data = form.cleaned_data
+    handoffs = month_handoff_list(scope, status=data["status"], received=data["received"])
+    context["page"] = paginate(request, handoffs)
+    return render(request, "reporting/review_handoffs.html", context)
 
 
 def _month(text: str) -> date:

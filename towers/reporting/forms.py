@@ -8,6 +8,7 @@ from django import forms
 
 from towers.reporting.selectors_records import ClockFilters
 from towers.servicedesk.models import HandOff
+from towers.servicedesk.models.changes import Outcome
 
 BREACHED = {"on": True, "off": False}
 
@@ -41,3 +42,18 @@ class HandOffFilterForm(forms.Form):
     tower = forms.SlugField(required=False)
     status = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *HandOff.Status.choices])
     received = forms.BooleanField(required=False, label="Received only")
+
+
+class ChangeFilterForm(forms.Form):
+    supplier = forms.SlugField(required=False)
+    tower = forms.SlugField(required=False)
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any outcome"), *Outcome.choices, ("unsuccessful", "Failed or backed out")],
+    )
+
+
+class CaseFilterForm(forms.Form):
+    supplier = forms.SlugField(required=False)
+    tower = forms.SlugField(required=False)
+    resolved = forms.BooleanField(required=False, label="Resolved in the month (not opened)")

@@ -151,19 +151,20 @@ def month_queue_link(scope: PackScope, field: str = "opened", **filters: object)
     return queue_link(**bounds, party=party(scope), **filters)
 
 
-def _records_link(name: str, scope: PackScope, filters: dict[str, object]) -> str:
+def records_link(name: str, scope: PackScope, **filters: object) -> str:
+    """A page of the records behind the pack's figures (clocks, hand-offs, changes, cases), for its supplier/tower."""
     whose = {"supplier": scope.supplier.code} if scope.supplier else {"tower": scope.tower.code} if scope.tower else {}
     return link(name, f"{scope.month:%Y-%m}", **whose, **filters)
 
 
 def clocks_link(scope: PackScope, **filters: object) -> str:
     """The month's clocks behind an attainment or breach figure of the pack (`filters` as the clocks page's)."""
-    return _records_link("review_clocks", scope, filters)
+    return records_link("review_clocks", scope, **filters)
 
 
 def handoffs_link(scope: PackScope, **filters: object) -> str:
     """The month's hand-offs behind the pack's hand-off figures (`filters` as the hand-offs page's)."""
-    return _records_link("review_handoffs", scope, filters)
+    return records_link("review_handoffs", scope, **filters)
 
 
 DAY = timedelta(days=1)

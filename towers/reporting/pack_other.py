@@ -14,8 +14,18 @@ from django.utils import timezone
 from towers.core.permissions import visible_to
 from towers.mobile.models import Compliance, Device, DeviceEvent, DeviceStatus
 from towers.reporting.pack import CommercialLine, Figure, Section
-from towers.reporting.pack_common import PackScope, hours, link, mean_median, percent, span_seconds, tickets
-from towers.servicedesk.models import TicketKind, TicketParty
+from towers.reporting.pack_common import (
+    PackScope,
+    hours,
+    link,
+    mean_median,
+    month_queue_link,
+    percent,
+    records_link,
+    span_seconds,
+    tickets,
+)
+from towers.servicedesk.models import Ticket, TicketKind, TicketParty
 from towers.servicedesk.models.changes import Outcome
 from towers.sla.models import CreditRun, DeliveryAssessment
 from towers.soc.models import SecurityCase
@@ -24,37 +34,60 @@ IN_SERVICE = (DeviceStatus.ISSUED, DeviceStatus.IN_STOCK, DeviceStatus.IN_REPAIR
 COMPLIANCE_CHANGED = "compliance_changed"  # the history event mobile.services.compliance records
 
 
+FAILED_OUTCOMES = (Outcome.FAILED, Outcome.BACKED_OUT)
+
+
+def month_changes(scope: PackScope) -> QuerySet[Ticket]:
+    """Changes completed in the month: an outcome recorded, the work ended (its actual end) in the month."""
+    return (
+        tickets(scope)
+        .filter(
+            kind=TicketKind.CHANGE, change_detail__actual_end__gte=scope.start, change_detail__actual_end__lt=scope.end
+        )
+        .exclude(change_detail__outcome="")
+    )
+
+
 def changes(scope: PackScope) -> Section:
     """Changes completed in the month (their outcome's time) and incidents opened in it that a change caused."""
-    done = tickets(scope).filter(
-        kind=TicketKind.CHANGE,
-        change_detail__actual_end__gte=scope.start,
-        change_detail__actual_end__lt=scope.end,
-    )
-    counts = done.exclude(change_detail__outcome="").aggregate(
+    counts = month_changes(scope).aggregate(
         n=Count("id"),
         successful=Count("id", filter=Q(change_detail__outcome=Outcome.SUCCESSFUL)),
-        failed=Count("id", filter=Q(change_detail__outcome__in=[Outcome.FAILED, Outcome.BACKED_OUT])),
+        failed=Count("id", filter=Q(change_detail__outcome__in=FAILED_OUTCOMES)),
     )
     caused = tickets(scope).filter(
         kind=TicketKind.INCIDENT, caused_by__isnull=False, opened_at__gte=scope.start, opened_at__lt=scope.end
     )
     figures = (
-        Figure("Changes completed", counts["n"], link=link("change_list", stage="review")),
+        Figure("Changes completed", counts["n"], link=records_link("review_changes", scope)),
         Figure("Change success rate", percent(counts["successful"], counts["n"]), "%"),
-        Figure("Changes failed or backed out", counts["failed"]),
-        Figure("Incidents caused by changes", caused.count()),
+        Figure(
+            "Changes failed or backed out",
+            counts["failed"],
+            link=records_link("review_changes", scope, outcome="unsuccessful"),
+        ),
+        Figure(
+            "Incidents caused by changes",
+            caused.count(),
+            link=month_queue_link(scope, kind=TicketKind.INCIDENT, state="all", caused_by_change="on"),
+        ),
     )
     note = "Success rate: successful outcomes of the changes completed in the month (partial counts as not successful)."
     return Section("changes", "Changes", figures, note)
 
 
-def security(scope: PackScope) -> Section | None:
-    """Security cases the reader may see (the SOC's own and the authority); None when they see none at all."""
+def month_cases(scope: PackScope) -> QuerySet[SecurityCase]:
+    """Security cases the reader may see; a supplier's: its own or those on an incident it is party to."""
     cases = visible_to(scope.actor, SecurityCase.objects)
     if scope.members is not None:
         party = TicketParty.objects.filter(ticket=OuterRef("incident"), organisation__in=scope.members)
         cases = cases.filter(Q(organisation__in=scope.members) | Exists(party))
+    return cases
+
+
+def security(scope: PackScope) -> Section | None:
+    """Security cases the reader may see (the SOC's own and the authority); None when they see none at all."""
+    cases = month_cases(scope)
     if not cases.exists():
         return None
     opened = cases.filter(opened_at__gte=scope.start, opened_at__lt=scope.end)
@@ -66,8 +99,8 @@ def security(scope: PackScope) -> Section | None:
         s for s in (span_seconds(o, r) for o, r in resolved.values_list("opened_at", "resolved_at")) if s is not None
     )
     figures = (
-        Figure("Security cases opened", opened.count(), link=link("soc_case_list")),
-        Figure("Security cases resolved", resolved.count(), link=link("soc_case_list", status="resolved")),
+        Figure("Security cases opened", opened.count(), link=records_link("review_security", scope)),
+        Figure("Security cases resolved", resolved.count(), link=records_link("review_security", scope, resolved="on")),
         Figure("MTTD (mean)", hours(mttd[0]), "h"),
         Figure("MTTR (mean)", hours(mttr[0]), "h"),
         Figure("MTTR (median)", hours(mttr[1]), "h"),

@@ -1,6 +1,6 @@
-"""The records behind a pack's figures, listed one by one: the month's clocks and the month's hand-offs.
+"""The records behind a pack's figures, listed one by one: the month's clocks, hand-offs, changes and cases.
 
-A figure and its list are read by one definition (`month_clocks`, `month_handoffs`), so the list always holds
+A figure and its list are read by one definition (`month_clocks`, `month_handoffs`, …), so the list always holds
 exactly the records the figure counted: a supplier's "SLA met 92%" opens its SLA clocks of the month, its
 "Breaches 7" the 7 breached, its "Hand-offs rejected 3" those 3 hand-offs.
 """
@@ -15,8 +15,16 @@ from django.db.models import Count, F, Q, QuerySet
 from towers.core.errors import ValidationFailed
 from towers.reporting.pack_common import PackScope
 from towers.reporting.pack_desk import month_handoffs
+from towers.reporting.pack_other import FAILED_OUTCOMES, month_cases, month_changes
 from towers.reporting.pack_service import month_clocks
-from towers.servicedesk.models import HandOff, TicketClock
+from towers.servicedesk.models import HandOff, Ticket, TicketClock
+from towers.servicedesk.models.changes import Outcome
+from towers.soc.models import SecurityCase
+
+# Outcome's own, and "unsuccessful": the pack's "failed or backed out".
+OUTCOMES = {o.value: Q(change_detail__outcome=o.value) for o in Outcome} | {
+    "unsuccessful": Q(change_detail__outcome__in=FAILED_OUTCOMES)
+}
 
 KINDS = {"sla": Q(kind="sla"), "ola": ~Q(kind="sla")}  # "ola": the OLAs and UCs together, as the dashboard puts it
 
@@ -78,3 +86,18 @@ def month_handoff_list(scope: PackScope, *, status: str = "", received: bool = F
     if received and scope.members is not None:
         handoffs = handoffs.filter(to_organisation__in=scope.members)
     return handoffs.select_related("ticket", "from_organisation", "to_team__organisation").order_by("created_at", "id")
+
+
+def month_change_list(scope: PackScope, *, outcome: str = "") -> QuerySet[Ticket]:
+    """The changes completed in the month, latest first; `outcome` one of Outcome's, or "unsuccessful"."""
+    if outcome and outcome not in OUTCOMES:
+        raise ValidationFailed.one("outcome", f"must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    changes = month_changes(scope).filter(OUTCOMES.get(outcome, Q()))
+    return changes.select_related("change_detail", "team__organisation").order_by("-change_detail__actual_end", "id")
+
+
+def month_case_list(scope: PackScope, *, resolved: bool = False) -> QuerySet[SecurityCase]:
+    """The security cases opened in the month (or, `resolved`, resolved in it), oldest first."""
+    field = "resolved_at" if resolved else "opened_at"
+    cases = month_cases(scope).filter(**{f"{field}__gte": scope.start, f"{field}__lt": scope.end})
+    return cases.select_related("organisation", "incident").order_by(field, "id")

@@ -15,6 +15,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # The records behind a pack's figures; before <supplier_code>, which would take "clocks" as a supplier.
     path("reviews/<str:month>/clocks/", views_records.review_clocks, name="review_clocks"),
     path("reviews/<str:month>/handoffs/", views_records.review_handoffs, name="review_handoffs"),
+    path("reviews/<str:month>/changes/", views_records.review_changes, name="review_changes"),
+    path("reviews/<str:month>/security/", views_records.review_security, name="review_security"),
     path("reviews/<str:month>/towers/<slug:tower_code>/", views.review_tower, name="review_tower"),
     path("reviews/<str:month>/towers/<slug:tower_code>/pack.pdf", views_export.pack_pdf, name="review_tower_pdf"),
     path("reviews/<str:month>/towers/<slug:tower_code>/pack.xlsx", views_export.pack_xlsx, name="review_tower_xlsx"),

@@ -1,19 +1,27 @@
-"""The pages of records behind a pack's figures: its clocks and its hand-offs (thin: check access, parse, list)."""
+"""The pages of records behind a pack's figures: clocks, hand-offs, changes, cases (thin: check access, parse, list)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from towers.core.errors import NotFound, ValidationFailed
 from towers.organisations.views.common import paginate, request_actor, ui_view
 from towers.reporting.access import pack_subject
-from towers.reporting.forms import ClockFilterForm, HandOffFilterForm
+from towers.reporting.forms import CaseFilterForm, ChangeFilterForm, ClockFilterForm, HandOffFilterForm
 from towers.reporting.pack_common import PackScope
 from towers.reporting.selectors_pack import parse_month
-from towers.reporting.selectors_records import clock_counts, month_clock_list, month_handoff_list
+from towers.reporting.selectors_records import (
+    clock_counts,
+    month_case_list,
+    month_change_list,
+    month_clock_list,
+    month_handoff_list,
+)
 
 
 def _scope(request: HttpRequest, month: str) -> PackScope:
@@ -36,17 +44,39 @@ def review_clocks(request: HttpRequest, month: str) -> HttpResponse:
     return render(request, "reporting/review_clocks.html", context)
 
 
+def _records_page(request: HttpRequest, month: str, form_class: type[forms.Form], template: str, list_of: Any) -> Any:
+    """A page of a pack's records: `list_of(scope, cleaned_data)` gives them once the filters are valid."""
+    scope = _scope(request, month)
+    form = form_class(request.GET)
+    context: dict[str, object] = {"scope": scope, "form": form, "month": scope.month, "name": _name(scope)}
+    if not form.is_valid():  # the form names each bad filter; nothing is listed rather than too much
+        return render(request, template, context, status=400)
+    context["page"] = paginate(request, list_of(scope, form.cleaned_data))
+    return render(request, template, context)
+
+
 @ui_view
 def review_handoffs(request: HttpRequest, month: str) -> HttpResponse:
-    scope = _scope(request, month)
-    form = HandOffFilterForm(request.GET)
-    context: dict[str, object] = {"scope": scope, "form": form, "month": scope.month, "name": _name(scope)}
-    if not form.is_valid():
-        return render(request, "reporting/review_handoffs.html", context, status=400)
-    data = form.cleaned_data
-    handoffs = month_handoff_list(scope, status=data["status"], received=data["received"])
-    context["page"] = paginate(request, handoffs)
-    return render(request, "reporting/review_handoffs.html", context)
+    def handoffs(scope: PackScope, data: dict[str, Any]) -> Any:
+        return month_handoff_list(scope, status=data["status"], received=data["received"])
+
+    return _records_page(request, month, HandOffFilterForm, "reporting/review_handoffs.html", handoffs)
+
+
+@ui_view
+def review_changes(request: HttpRequest, month: str) -> HttpResponse:
+    def changes(scope: PackScope, data: dict[str, Any]) -> Any:
+        return month_change_list(scope, outcome=data["outcome"])
+
+    return _records_page(request, month, ChangeFilterForm, "reporting/review_changes.html", changes)
+
+
+@ui_view
+def review_security(request: HttpRequest, month: str) -> HttpResponse:
+    def cases(scope: PackScope, data: dict[str, Any]) -> Any:
+        return month_case_list(scope, resolved=data["resolved"])
+
+    return _records_page(request, month, CaseFilterForm, "reporting/review_security.html", cases)
 
 
 def _month(text: str) -> date:

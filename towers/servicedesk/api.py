@@ -51,6 +51,7 @@ class QueueParams(Schema):
     crossed: bool | None = None
     ping_pong: bool | None = None
     awaiting_acceptance: bool = False
+    caused_by_change: bool = False
     service: UUID | None = None
     text: str = ""
     order: str = "priority"

@@ -25,7 +25,7 @@ ORDER_LABELS = {
     "updated": "Recently updated",
 }
 # The queue's flags, by the QueueFilters field each sets.
-FLAGS = ("breached", "crossed", "ping_pong", "awaiting_acceptance")
+FLAGS = ("breached", "crossed", "ping_pong", "awaiting_acceptance", "caused_by_change")
 # Filters kept as they are given, in both the query string and a saved view.
 PLAIN = ("team", "kind", "party", "text", "order", "warning_at")
 # The desk's work (what a review pack counts as volumes and backlog), as one choice of kind.
@@ -67,6 +67,7 @@ class QueueFilterForm(forms.Form):
     crossed = forms.BooleanField(required=False, label="Crossed suppliers")
     ping_pong = forms.BooleanField(required=False, label="Ping-pong")
     awaiting_acceptance = forms.BooleanField(required=False, label="Awaiting acceptance")
+    caused_by_change = forms.BooleanField(required=False, label="Caused by a change")
     text = forms.CharField(required=False, label="Search", max_length=200)
     opened_from = forms.DateField(required=False, label="Opened from", widget=DateInput)
     opened_to = forms.DateField(required=False, label="Opened to", widget=DateInput)

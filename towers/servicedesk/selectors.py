@@ -70,6 +70,7 @@ class QueueFilters:
     crossed: bool | None = None
     ping_pong: bool | None = None
     awaiting_acceptance: bool = False
+    caused_by_change: bool = False
     service: UUID | None = None
     text: str = ""
     opened_after: datetime | None = None
@@ -135,6 +136,8 @@ class QueueFilters:
             q &= Q(clock_percent__gte=self.warning_at)
         if self.awaiting_acceptance:
             q &= Q(handoffs__status=HandOff.Status.PENDING)
+        if self.caused_by_change:
+            q &= Q(caused_by__isnull=False)
         if self.text:
             q &= Q(title__icontains=self.text) | Q(reference__iexact=self.text.strip())
         if self.opened_after:

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 from towers.contracts.tests.factories import ContractFactory
 from towers.mobile.models import Compliance, DeviceEvent, DeviceStatus
 from towers.mobile.tests.factories import build_fleet
-from towers.organisations.tests.factories import actor_of
+from towers.organisations.tests.factories import actor_of, sign_in
 from towers.reporting.selectors_pack import build_pack
 from towers.reporting.tests.test_pack_desk import figure
 from towers.servicedesk.services.change_approvals import approval_decide, change_submit_for_approval
@@ -39,7 +39,15 @@ def emergency_change(desk, cab, outcome, notes=""):
     return change_complete(actor=agent, change=change, outcome=outcome, notes=notes)
 
 
-def test_change_success_rate_and_the_incidents_changes_caused(desk):
+def followed(client, person, url):
+    """The page a figure links to, as `person` (the month is in the URL: no clock to freeze)."""
+    sign_in(client, person)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.context["page"]
+
+
+def test_change_success_rate_and_the_incidents_changes_caused(client, desk):
     cab = build_cab(desk)
     with freeze_time("2026-03-05 09:00:00+00:00"):
         emergency_change(desk, cab, "successful")
@@ -51,6 +59,14 @@ def test_change_success_rate_and_the_incidents_changes_caused(desk):
     assert figure(pack, "changes", "Change success rate").value == Decimal("50.0")
     assert figure(pack, "changes", "Changes failed or backed out").value == 1
     assert figure(pack, "changes", "Incidents caused by changes").value == 1
+    admin = desk.estate.authority_admin
+    completed = followed(client, admin, figure(pack, "changes", "Changes completed").link)
+    assert completed.paginator.count == 2
+    unsuccessful = followed(client, admin, figure(pack, "changes", "Changes failed or backed out").link)
+    assert [c.reference for c in unsuccessful] == [failed.reference]
+    caused = followed(client, admin, figure(pack, "changes", "Incidents caused by changes").link)
+    assert [t.reference for t in caused] == [incident.reference]
+    assert client.get("/reviews/2026-03/changes/?outcome=sideways").status_code == 400
 
 
 def test_major_incidents_of_the_month_with_their_duration(desk):
@@ -72,7 +88,7 @@ def test_major_incidents_of_the_month_with_their_duration(desk):
     assert figure(pack, "major", "Open at month end").value == 0
 
 
-def test_security_cases_mttd_and_mttr_for_readers_of_the_soc_only(desk):
+def test_security_cases_mttd_and_mttr_for_readers_of_the_soc_only(client, desk):
     soc = build_soc(desk)
     with freeze_time("2026-03-07 09:00:00+00:00") as clock:
         case = case_open(
@@ -90,6 +106,13 @@ def test_security_cases_mttd_and_mttr_for_readers_of_the_soc_only(desk):
     apps = pack_for(desk.estate.applications_admin, desk.estate.applications)
     assert "security" not in {s.key for s in apps.sections}
     assert "No security cases for this supplier." in apps.notes
+    admin = pack_for(desk.estate.authority_admin)
+    for label in ("Security cases opened", "Security cases resolved"):
+        listed = followed(client, desk.estate.authority_admin, figure(admin, "security", label).link)
+        assert [c.reference for c in listed] == [case.reference], label
+    sign_in(client, desk.estate.applications_admin)
+    assert case.reference not in client.get("/reviews/2026-03/security/?supplier=apps").content.decode()
+    assert client.get("/reviews/2026-03/security/?supplier=network").status_code == 404
 
 
 def test_mobile_compliance_of_the_fleet_the_supplier_runs(estate):

@@ -106,3 +106,12 @@ def test_party_to_narrows_within_what_the_reader_may_see(client, desk, held):
     auth = bearer(desk.apps_resolver, desk.estate.applications)
     items = client.get("/api/v1/tickets?party=integrator", **auth).json()["items"]
     assert [item["reference"] for item in items] == [held["apps"].reference]
+
+
+def test_caused_by_a_change_lists_the_incidents_a_change_caused(client, desk):
+    caused, other = desk.raise_incident(title="Broken by the patch"), desk.raise_incident(title="Unrelated")
+    change = desk.raise_incident(kind=TicketKind.CHANGE, title="Patch")
+    Ticket.objects.filter(pk=caused.pk).update(caused_by=change)
+    sign_in(client, desk.agent)
+    assert listed(client.get(URL, {"team": "", "caused_by_change": "on"})) == [caused.reference]
+    assert other.reference in listed(client.get(URL, {"team": ""}))

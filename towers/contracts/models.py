@@ -207,6 +207,10 @@ class ServiceLevel(TowersModel):
     # MSC: [[lower_bound_percent, points], …] from best to worst band.
     point_bands = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
+    # When a level takes over from, or hands over to, another (a supplier transition): the work it measures is
+    # the work in force between them, so an ended level still measures what it measured before it ended.
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="In force from (blank: from the start).")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="No longer in force from (with is_active off).")
 
     class Meta:
         ordering = ["service__name", "kind", "metric", "priority"]

@@ -150,6 +150,8 @@ class ServiceLevelOut(Schema):
     higher_is_better: bool
     point_bands: list[Any]
     is_active: bool
+    starts_at: datetime | None = Field(None, description="In force from (a level that took over from another)")
+    ended_at: datetime | None = Field(None, description="No longer in force from: it still measures what came before")
     version: int
 
 

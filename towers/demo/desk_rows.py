@@ -19,6 +19,7 @@ from towers.demo.ticketlife import Hop, Life, Step
 from towers.servicedesk.models import HandOff, MajorIncident, Ticket, TicketClock, TicketEvent, TicketParty
 from towers.servicedesk.services.clocks import (
     Family,
+    due_time,
     engine_timeline,
     handoff_timeline,
     ola_families,
@@ -76,7 +77,7 @@ class Clocks:
                 target_seconds=result.target_seconds,
                 elapsed_seconds=result.elapsed_seconds,
                 percent=percent_used(result),
-                due_at=result.due_at,
+                due_at=due_time(result),
                 breached=result.breached,
                 stopped_at=result.stopped_at,
                 warned=warning_reached(result),

@@ -43,6 +43,8 @@ SERVICE_LEVEL_FIELDS = [
     "higher_is_better",
     "point_bands",
     "is_active",
+    "starts_at",
+    "ended_at",
 ]
 TIME_METRICS = {Metric.RESPONSE, Metric.RESOLUTION}
 
@@ -179,6 +181,8 @@ def _check_service_level(level: ServiceLevel) -> None:
     for band in level.point_bands:
         if not (isinstance(band, list) and len(band) == 2):
             raise ValidationFailed.one("point_bands", "each band is [lower bound %, points]")
+    if level.starts_at and level.ended_at and level.ended_at <= level.starts_at:
+        raise ValidationFailed.one("ended_at", "must be after the level's start")
 
 
 def service_level_create(

@@ -106,22 +106,35 @@ def _families(levels: Iterable[ServiceLevel], *, holder: bool) -> list[Family]:
     return [_family(group, holder=holder) for group in grouped.values()]
 
 
-def _timed_levels() -> Q:
-    return Q(is_active=True, metric__in=[Metric.RESPONSE, Metric.RESOLUTION], target__isnull=False)
+def _timed_levels(at: datetime | None) -> Q:
+    """Response and resolution levels in force at `at` (None: active now): active, or ended after it, and begun.
+
+    A supplier transition ends the outgoing levels and starts their copies at its date, so work measured before
+    the date stays with the levels that measured it, however often its clocks are recomputed afterwards.
+    """
+    timed = Q(metric__in=[Metric.RESPONSE, Metric.RESOLUTION], target__isnull=False)
+    if at is None:
+        return timed & Q(is_active=True)
+    return timed & (Q(is_active=True) | Q(ended_at__gt=at)) & (Q(starts_at__isnull=True) | Q(starts_at__lte=at))
 
 
-def sla_families(ticket: Ticket, desk_service_id: UUID | None) -> list[Family]:
+def sla_families(ticket: Ticket, desk_service_id: UUID | None, at: datetime | None = None) -> list[Family]:
+    """The SLAs of the ticket's service (and the desk's), as in force when it was resolved, or at `at` while open."""
     services = {s for s in (ticket.service_id, desk_service_id) if s is not None}
     if not services:
         return []
-    levels = ServiceLevel.objects.filter(_timed_levels(), kind=ServiceLevelKind.SLA, service_id__in=services)
+    moment = ticket.resolved_at or at
+    levels = ServiceLevel.objects.filter(_timed_levels(moment), kind=ServiceLevelKind.SLA, service_id__in=services)
     return _families(levels.select_related("calendar"), holder=False)
 
 
 def ola_families(ticket: Ticket, handoff: HandOff) -> list[Family]:
-    """The OLAs and UCs of the receiving organisation: for the ticket's service, else all it has."""
+    """The OLAs and UCs of the receiving organisation in force when the hand-off was sent: for the ticket's
+    service, else all it has."""
     levels = ServiceLevel.objects.filter(
-        _timed_levels(), kind__in=[ServiceLevelKind.OLA, ServiceLevelKind.UC], provider_id=handoff.to_organisation_id
+        _timed_levels(handoff.created_at),
+        kind__in=[ServiceLevelKind.OLA, ServiceLevelKind.UC],
+        provider_id=handoff.to_organisation_id,
     ).select_related("calendar")
     for_service = [lv for lv in levels if lv.service_id == ticket.service_id]
     return _families(for_service or list(levels), holder=True)
@@ -183,6 +196,12 @@ def handoff_timeline(rows: Sequence[TicketEvent], handoff: HandOff) -> list[Time
     return timeline
 
 
+def due_time(result: clock.ClockResult) -> datetime | None:
+    """When the clock falls due while it runs; once breached, the due time it missed, kept after it stops, so a
+    stopped breach still says when it breached (the month it counts in, and who held the ticket then)."""
+    return result.due_at or result.breach_at
+
+
 def percent_used(result: clock.ClockResult) -> int:
     if not result.target_seconds:
         return 0
@@ -208,7 +227,7 @@ def ticket_clocks_recompute(
     existing = {(c.service_level_id, c.handoff_id): c for c in ticket.clocks.all()}
     measured: list[tuple[Family, HandOff | None, list[TimelineEvent]]] = []
     full = engine_timeline(rows)
-    measured += [(family, None, full) for family in sla_families(ticket, settings.desk_service_id)]
+    measured += [(family, None, full) for family in sla_families(ticket, settings.desk_service_id, now)]
     for sent in ticket.handoffs.all():
         part = handoff_timeline(rows, sent)
         measured += [(family, sent, part) for family in ola_families(ticket, sent)] if part else []
@@ -234,7 +253,7 @@ def ticket_clocks_recompute(
         row.target_seconds = result.target_seconds
         row.elapsed_seconds = result.elapsed_seconds
         row.percent = percent_used(result)
-        row.due_at = result.due_at
+        row.due_at = due_time(result)
         row.breached = result.breached
         row.stopped_at = result.stopped_at
         row.by_organisation = {k: round(v) for k, v in result.by_organisation.items()}

@@ -16,7 +16,7 @@ from django.db.models import Max, Q
 
 from towers.cmdb.models import ConfigurationItem
 from towers.cmdb.services.items import ci_update
-from towers.contracts.models import Contract, Service, ServiceLevel, ServiceLevelKind, ServiceOffering
+from towers.contracts.models import Contract, Service, ServiceLevel, ServiceOffering
 from towers.contracts.services.catalogue import service_level_create, service_level_update
 from towers.core import audit
 from towers.core.actor import Actor
@@ -30,10 +30,6 @@ from towers.servicedesk.services.handoffs import hand_off_in_transaction
 from towers.servicedesk.services.timeline import record_event
 from towers.transition.models import Transition
 from towers.transition.services.report import TransitionReport
-
-# Levels measured per holder (OLA, UC) stay active: the clock engine measures only active levels, so ending
-# them would drop the outgoing supplier's clocks on hand-offs it held before the date at the next recompute.
-PER_HOLDER = {ServiceLevelKind.OLA, ServiceLevelKind.UC}
 
 
 @dataclass
@@ -111,14 +107,16 @@ def _new_code(level: ServiceLevel, incoming: Organisation) -> str:
 
 
 def service_levels(move: Move) -> None:
-    """Equivalent levels for the incoming supplier; the outgoing supplier's SLAs end so results stay its own."""
+    """Equivalent levels for the incoming supplier, in force from the date; the outgoing supplier's end there.
+
+    An ended level still measures the work before its end (clocks pick the levels in force when a ticket was
+    resolved, or a hand-off sent), so the outgoing supplier's results stay its own, recomputed or not."""
     levels = ServiceLevel.objects.filter(service_id__in=move.service_ids, provider=move.outgoing, is_active=True)
     contract = (
         Contract.objects.filter(supplier=move.incoming, starts_on__lte=move.at.date(), ends_on__gte=move.at.date())
         .order_by("starts_on")
         .last()
     )
-    kept = []
     for level in levels.select_related("calendar", "service", "customer", "contract").order_by("code"):
         if level.contract_id and contract is None:
             move.report.problems.append(
@@ -147,28 +145,29 @@ def service_levels(move: Move) -> None:
                     threshold=level.threshold,
                     higher_is_better=level.higher_is_better,
                     point_bands=level.point_bands,
+                    starts_at=move.at,
                 )
         except ValidationFailed as exc:
             fields = "; ".join(f"{name}: {', '.join(problems)}" for name, problems in exc.fields.items())
             move.report.problems.append(f"service level {level.code} cannot be copied to {move.incoming}: {fields}")
             continue
         move.report.add("service_level_created", created, None, {"code": created.code, "replaces": level.code})
-        if level.kind in PER_HOLDER:
-            kept.append(level.code)
-            continue
-        service_level_update(actor=move.actor, level=level, changes={"is_active": False})
-        move.report.add("service_level_ended", level, {"is_active": True}, {"is_active": False})
-    if kept:
-        move.report.notes.append(
-            f"{len(kept)} OLA/UC level(s) of {move.outgoing} stay active ({', '.join(kept)}): they measure only "
-            "hand-offs it holds, and its clocks on hand-offs held before the date need them"
-        )
+        service_level_update(actor=move.actor, level=level, changes={"is_active": False, "ended_at": move.at})
+        move.report.add("service_level_ended", level, {"is_active": True}, {"is_active": False, "ended_at": move.at})
 
 
 def _hand_over_at(move: Move, ticket: Ticket, held: list[HandOff]) -> datetime:
     """The effective date, or the ticket's own arrival if that came later (a run back-dated past it): handed over
-    any earlier, the incoming supplier would be measured on time the ticket was not with the outgoing one."""
-    return max([move.at, ticket.opened_at, *(h.created_at for h in held)])
+    any earlier, the incoming supplier would be measured on time the ticket was not with the outgoing one.
+
+    Arrival is read from the timeline's own events as well as the records: a ticket's or hand-off's timestamp is
+    taken a moment before its event's, and the clocks replay the events (released before its own event, a
+    hand-off would have no timeline at all)."""
+    arrivals = ticket.events.filter(
+        Q(kind=TicketEvent.Kind.CREATED)
+        | Q(kind=TicketEvent.Kind.HANDED_OFF, data__handoff__in=[str(h.id) for h in held])
+    ).aggregate(last=Max("at"))["last"]
+    return max([move.at, ticket.opened_at, *(h.created_at for h in held), *([arrivals] if arrivals else [])])
 
 
 def _hand_over(move: Move, ticket: Ticket, to_team: Team, held: list[HandOff], at: datetime) -> None:

@@ -35,6 +35,6 @@ def test_run_prints_the_report_and_applies_with_apply(estate):
     transition = crime_transition(desk_for_transition(estate), incoming_supplier(estate))
     out = StringIO()
     call_command("transition", "run", str(transition.pk), stdout=out)
-    assert "Crime system to Next Apps: dry run" in out.getvalue() and "Note:" in out.getvalue()
+    assert "Crime system to Next Apps: dry run" in out.getvalue() and "Service levels ended" in out.getvalue()
     call_command("transition", "run", str(transition.pk), "--apply", stdout=StringIO())
     assert Transition.objects.get(pk=transition.pk).status == "applied"

@@ -116,11 +116,14 @@ def test_queues_cis_catalogue_and_service_levels_move(world):
     assert desk.service.owner == incoming
     old_slas = ServiceLevel.objects.filter(service=desk.service, provider=apps, kind="sla")
     assert old_slas.count() == 5 and not old_slas.filter(is_active=True).exists()
-    # Per-holder levels stay: the outgoing supplier's clocks on hand-offs before the date are measured by them.
-    assert ServiceLevel.objects.filter(provider=apps, kind="ola", is_active=True).count() == 2
+    # Every level of the outgoing supplier ends at the date (its clocks before it keep them); the copies start there.
+    old_olas = ServiceLevel.objects.filter(provider=apps, kind="ola")
+    assert not old_olas.filter(is_active=True).exists()
+    assert set(ServiceLevel.objects.filter(provider=apps).values_list("ended_at", flat=True)) == {world["at"]}
     new = ServiceLevel.objects.filter(service=desk.service, provider=incoming, is_active=True)
     assert sorted(new.values_list("kind", flat=True)) == ["ola"] * 2 + ["sla"] * 5
     assert all(code.endswith("-apps-next") for code in new.values_list("code", flat=True))
+    assert set(new.values_list("starts_at", flat=True)) == {world["at"]}
 
 
 def test_apply_logs_each_step_and_audits_it_as_the_transition_job_for_the_person(world):

@@ -1,4 +1,4 @@
-"""REST routes of the reporting app (thin): the monthly service review pack as JSON."""
+"""REST routes of the reporting app (thin): the monthly service review pack as JSON, and the records behind it."""
 
 from typing import Any
 
@@ -11,9 +11,25 @@ from towers.reporting.access import pack_subject
 from towers.reporting.api_delivery import router as delivery_router
 from towers.reporting.api_exit import router as exit_router
 from towers.reporting.pack_common import PackScope
-from towers.reporting.schemas import ClockOut, ClockParams, HandOffParams, HandOffRecordOut, ServicePackOut
+from towers.reporting.schemas import (
+    CaseParams,
+    CaseRecordOut,
+    ChangeParams,
+    ChangeRecordOut,
+    ClockOut,
+    ClockParams,
+    HandOffParams,
+    HandOffRecordOut,
+    ServicePackOut,
+)
 from towers.reporting.selectors_pack import build_pack, parse_month
-from towers.reporting.selectors_records import ClockFilters, month_clock_list, month_handoff_list
+from towers.reporting.selectors_records import (
+    ClockFilters,
+    month_case_list,
+    month_change_list,
+    month_clock_list,
+    month_handoff_list,
+)
 
 router = Router(tags=["Reporting"])
 router.add_router("", exit_router)  # exit data packs: the app's one router at /api/v1 carries them too
@@ -51,9 +67,7 @@ def review_pack(request: HttpRequest, month: str, supplier: str | None = None, t
 )
 @paginate(Page)
 def review_clocks(request: HttpRequest, month: str, params: Query[ClockParams]) -> Any:
-    actor = request.actor  # type: ignore[attr-defined]
-    organisation, towers = pack_subject(actor, params.supplier, params.tower)
-    scope = PackScope(actor=actor, month=parse_month(month), supplier=organisation, tower=towers)
+    scope = _records_scope(request, month, params.supplier, params.tower)
     filters = ClockFilters(
         kind=params.kind,
         provider=params.provider,
@@ -74,7 +88,36 @@ def review_clocks(request: HttpRequest, month: str, params: Query[ClockParams]) 
 )
 @paginate(Page)
 def review_handoffs(request: HttpRequest, month: str, params: Query[HandOffParams]) -> Any:
-    actor = request.actor  # type: ignore[attr-defined]
-    organisation, towers = pack_subject(actor, params.supplier, params.tower)
-    scope = PackScope(actor=actor, month=parse_month(month), supplier=organisation, tower=towers)
+    scope = _records_scope(request, month, params.supplier, params.tower)
     return month_handoff_list(scope, status=params.status, received=params.received)
+
+
+def _records_scope(request: HttpRequest, month: str, supplier: str, tower: str) -> PackScope:
+    """The pack whose records are listed: refused as the pack is, before the month is even read."""
+    actor = request.actor  # type: ignore[attr-defined]
+    organisation, towers = pack_subject(actor, supplier, tower)
+    return PackScope(actor=actor, month=parse_month(month), supplier=organisation, tower=towers)
+
+
+@router.get(
+    "/reviews/{month}/changes",
+    response=list[ChangeRecordOut],
+    summary="The changes behind a pack's change figures",
+    description="Changes whose work ended in `month` with an outcome recorded, latest first. Refused as the pack is.",
+)
+@paginate(Page)
+def review_changes(request: HttpRequest, month: str, params: Query[ChangeParams]) -> Any:
+    scope = _records_scope(request, month, params.supplier, params.tower)
+    return month_change_list(scope, outcome=params.outcome)
+
+
+@router.get(
+    "/reviews/{month}/security-cases",
+    response=list[CaseRecordOut],
+    summary="The security cases behind a pack's security figures",
+    description="Cases opened (or, `resolved=true`, resolved) in `month`, oldest first. Refused as the pack is.",
+)
+@paginate(Page)
+def review_cases(request: HttpRequest, month: str, params: Query[CaseParams]) -> Any:
+    scope = _records_scope(request, month, params.supplier, params.tower)
+    return month_case_list(scope, resolved=params.resolved)

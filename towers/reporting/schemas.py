@@ -163,3 +163,40 @@ class HandOffParams(Schema):
     tower: str = Field("", description="A tower's code: the hand-offs its suppliers sent or received")
     status: str = Field("", description="pending, accepted, rejected or superseded")
     received: bool = Field(False, description="Only those the supplier (or tower) received")
+
+
+class ChangeRecordOut(Schema):
+    """One change behind a pack's change figures."""
+
+    id: UUID
+    reference: str
+    title: str
+    change_type: str = Field(alias="change_detail.change_type")
+    outcome: str = Field(alias="change_detail.outcome")
+    actual_end: datetime | None = Field(None, alias="change_detail.actual_end")
+    team: str | None = Field(None, alias="team.code")
+
+
+class ChangeParams(Schema):
+    supplier: str = Field("", description="A supplier's code: the changes of tickets it held or is party to")
+    tower: str = Field("", description="A tower's code: its suppliers' changes")
+    outcome: str = Field("", description="successful, partial, failed, backed_out, or unsuccessful (either of those)")
+
+
+class CaseRecordOut(Schema):
+    """One security case behind a pack's security figures."""
+
+    id: UUID
+    reference: str
+    title: str
+    severity: str
+    status: str
+    soc: str = Field(alias="organisation.code")
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
+class CaseParams(Schema):
+    supplier: str = Field("", description="A supplier's code: its own cases and those on incidents it is party to")
+    tower: str = Field("", description="A tower's code: its suppliers' cases")
+    resolved: bool = Field(False, description="Those resolved in the month, rather than opened in it")

@@ -204,7 +204,9 @@ FIELD_RESOURCES = {
 PATH_VALUES = {"period": "2026-03-01", "index": "0", "month": "2026-03"}  # index: a detection rule's first exception
 # Routes the walker's owner (the applications supplier) may not read either, by design: its probe would be wrong.
 # The whole estate's pack and its clocks: no supplier reads them (test_drilldown covers a supplier's own clocks).
-OWNER_REFUSED = {"/api/v1/reviews/{month}", "/api/v1/reviews/{month}/clocks", "/api/v1/reviews/{month}/handoffs"}
+OWNER_REFUSED = {
+    f"/api/v1/reviews/{{month}}{records}" for records in ("", "/clocks", "/handoffs", "/changes", "/security-cases")
+}
 
 
 def _contract_with_ledger(estate: Estate) -> Model:

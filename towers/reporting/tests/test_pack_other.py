@@ -10,6 +10,7 @@ from towers.contracts.tests.factories import ContractFactory
 from towers.mobile.models import Compliance, DeviceEvent, DeviceStatus
 from towers.mobile.tests.factories import build_fleet
 from towers.organisations.tests.factories import actor_of, sign_in
+from towers.organisations.tests.test_api import bearer
 from towers.reporting.selectors_pack import build_pack
 from towers.reporting.tests.test_pack_desk import figure
 from towers.servicedesk.services.change_approvals import approval_decide, change_submit_for_approval
@@ -67,6 +68,12 @@ def test_change_success_rate_and_the_incidents_changes_caused(client, desk):
     caused = followed(client, admin, figure(pack, "changes", "Incidents caused by changes").link)
     assert [t.reference for t in caused] == [incident.reference]
     assert client.get("/reviews/2026-03/changes/?outcome=sideways").status_code == 400
+    auth = bearer(admin, desk.estate.authority)
+    body = client.get("/api/v1/reviews/2026-03/changes?outcome=unsuccessful", **auth).json()
+    assert [(i["reference"], i["outcome"]) for i in body["items"]] == [(failed.reference, "failed")]
+    assert client.get("/api/v1/reviews/2026-03/changes?outcome=sideways", **auth).status_code == 422
+    apps = bearer(desk.estate.applications_admin, desk.estate.applications)
+    assert client.get("/api/v1/reviews/2026-03/changes?supplier=network", **apps).status_code == 404
 
 
 def test_major_incidents_of_the_month_with_their_duration(desk):
@@ -113,6 +120,14 @@ def test_security_cases_mttd_and_mttr_for_readers_of_the_soc_only(client, desk):
     sign_in(client, desk.estate.applications_admin)
     assert case.reference not in client.get("/reviews/2026-03/security/?supplier=apps").content.decode()
     assert client.get("/reviews/2026-03/security/?supplier=network").status_code == 404
+    auth = bearer(desk.estate.authority_admin, desk.estate.authority)
+    resolved = client.get("/api/v1/reviews/2026-03/security-cases?resolved=true", **auth).json()["items"]
+    assert [(c["reference"], c["status"]) for c in resolved] == [(case.reference, "resolved")]
+    own = client.get(
+        "/api/v1/reviews/2026-03/security-cases?supplier=apps",
+        **bearer(desk.estate.applications_admin, desk.estate.applications),
+    ).json()
+    assert own["count"] == 0  # the integrator's SOC case, on no incident the applications supplier is party to
 
 
 def test_mobile_compliance_of_the_fleet_the_supplier_runs(estate):

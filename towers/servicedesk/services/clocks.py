@@ -130,14 +130,15 @@ def sla_families(ticket: Ticket, desk_service_id: UUID | None, at: datetime | No
 
 def ola_families(ticket: Ticket, handoff: HandOff) -> list[Family]:
     """The OLAs and UCs of the receiving organisation in force when the hand-off was sent: for the ticket's
-    service, else all it has."""
-    levels = ServiceLevel.objects.filter(
-        _timed_levels(handoff.created_at),
-        kind__in=[ServiceLevelKind.OLA, ServiceLevelKind.UC],
-        provider_id=handoff.to_organisation_id,
-    ).select_related("calendar")
+    service, else all it has, unless its levels for that service have ended (it no longer answers for the service:
+    a supplier that handed it over is not measured on it by its OLAs for other services)."""
+    per_holder = Q(kind__in=[ServiceLevelKind.OLA, ServiceLevelKind.UC], provider_id=handoff.to_organisation_id)
+    levels = ServiceLevel.objects.filter(per_holder, _timed_levels(handoff.created_at)).select_related("calendar")
     for_service = [lv for lv in levels if lv.service_id == ticket.service_id]
-    return _families(for_service or list(levels), holder=True)
+    if for_service:
+        return _families(for_service, holder=True)
+    ended = ServiceLevel.objects.filter(per_holder, service_id=ticket.service_id, ended_at__lte=handoff.created_at)
+    return [] if ticket.service_id and ended.exists() else _families(list(levels), holder=True)
 
 
 ENGINE_KIND = {

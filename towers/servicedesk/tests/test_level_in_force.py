@@ -7,6 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from towers.contracts.models import ServiceLevel
+from towers.contracts.tests.factories import ServiceFactory
 from towers.servicedesk.models import TicketClock
 from towers.servicedesk.services.clocks import ticket_clocks_recompute
 from towers.servicedesk.services.handoffs import ticket_hand_off
@@ -84,3 +85,21 @@ def test_a_level_deactivated_by_hand_measures_nothing_as_before(desk):
     ServiceLevel.objects.filter(pk=desk.sla_response.pk).update(is_active=False)
     ticket = _resolved_ticket(desk, MORNING)
     assert desk.sla_response.code not in _levels(ticket)
+
+
+def test_a_supplier_whose_olas_for_the_service_ended_is_not_measured_by_its_other_services_olas(desk):
+    """The general fallback (no OLA for the service: all its OLAs) is for a supplier that never had one for it."""
+    agent, apps = desk.actor(desk.agent), desk.estate.applications
+    other = ServiceLevel.objects.get(pk=desk.ola_apps.pk)
+    other.pk, other.id, other.code = None, None, "apps-ola-other-service"
+    other.service = ServiceFactory(owner=apps, code="records", name="Records system")
+    other.save()
+    ServiceLevel.objects.filter(provider=apps, kind="ola", service=desk.service).update(is_active=False, ended_at=END)
+    with freeze_time(END + timedelta(hours=1)):
+        late = desk.raise_incident(**P3)
+        ticket_hand_off(actor=agent, ticket=late, to_team=desk.apps_team, reason="Back to the old supplier")
+    assert not TicketClock.objects.filter(ticket=late, kind="ola").exists()
+    with freeze_time(END + timedelta(hours=2)):
+        unrelated = desk.raise_incident(**P3, service=ServiceFactory(owner=apps, code="hr", name="HR system"))
+        ticket_hand_off(actor=agent, ticket=unrelated, to_team=desk.apps_team, reason="Never had an OLA for it")
+    assert TicketClock.objects.filter(ticket=unrelated, service_level=other).count() == 1  # the fallback, as before

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -186,3 +187,11 @@ def test_a_streamed_file_is_hashed_as_it_is_written(tmp_path):
         entry = archive.add_stream("attachments/x/1-f", iter(chunks), when=datetime(2026, 3, 1, tzinfo=UTC),
                                    description="f")  # fmt: skip
     assert (entry.bytes, entry.sha256) == (1003, hashlib.sha256(b"".join(chunks)).hexdigest())
+
+
+def test_the_command_line_summarises_the_attached_files_in_one_line(attached, tmp_path):
+    printed = io.StringIO()
+    call_command("exit_pack", "apps", "--out", str(tmp_path / "apps.zip"), stdout=printed)
+    text = printed.getvalue()
+    assert "attachments/" in text and "3 files" in text
+    assert "heap.bin" not in text  # each file is in the manifest and the checksums, not printed one by one

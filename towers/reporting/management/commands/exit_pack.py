@@ -17,6 +17,7 @@ from towers.organisations.models import Organisation
 from towers.reporting.services.exit_pack import exit_pack_build, exit_pack_create
 
 JOB = "cli-exit-pack"
+ATTACHED = "attachments/"  # the folder of the tickets' attached files inside the pack
 
 
 class Command(BaseCommand):
@@ -49,9 +50,16 @@ class Command(BaseCommand):
         with pack.file.open("rb") as source, out.open("wb") as target:
             shutil.copyfileobj(source, target)
         table = Table("File", "Rows", "Bytes", "SHA-256", title=f"Exit pack {pack.pk}")
+        attached = [e for e in pack.manifest["files"] if e["name"].startswith(ATTACHED)]
         for entry in pack.manifest["files"]:
-            table.add_row(entry["name"], str(entry["rows"]), str(entry["bytes"]), entry["sha256"])
+            if not entry["name"].startswith(ATTACHED):
+                table.add_row(entry["name"], str(entry["rows"]), str(entry["bytes"]), entry["sha256"])
+        if attached:  # one line for however many files: each is in manifest.json and checksums.sha256
+            size = sum(e["bytes"] for e in attached)
+            table.add_row(ATTACHED, f"{len(attached)} files", str(size), "each in manifest.json and checksums.sha256")
         console.print(table)
+        if problems := pack.manifest.get("attachment_problems"):
+            console.print(f"[yellow]{len(problems)} attached file(s) not as recorded: see attachments.csv[/yellow]")
         console.print(
             f"{out} ({pack.size} bytes, SHA-256 {pack.sha256}) in {time.monotonic() - started:.1f}s; "
             f"kept in Towers as {pack.file.name}"

@@ -137,8 +137,11 @@ def ola_families(ticket: Ticket, handoff: HandOff) -> list[Family]:
     for_service = [lv for lv in levels if lv.service_id == ticket.service_id]
     if for_service:
         return _families(for_service, holder=True)
-    ended = ServiceLevel.objects.filter(per_holder, service_id=ticket.service_id, ended_at__lte=handoff.created_at)
-    return [] if ticket.service_id and ended.exists() else _families(list(levels), holder=True)
+    if ticket.service_id is not None:
+        ended = ServiceLevel.objects.filter(per_holder, service_id=ticket.service_id, ended_at__lte=handoff.created_at)
+        if ended.exists():
+            return []
+    return _families(list(levels), holder=True)
 
 
 ENGINE_KIND = {

@@ -25,8 +25,9 @@ class ClockFilterForm(forms.Form):
     breached = forms.ChoiceField(required=False, choices=[("", "Met or breached"), ("on", "Breached"), ("off", "Met")])
     level = forms.UUIDField(required=False)
 
-    def clock_filters(self) -> ClockFilters:
-        data: dict[str, Any] = self.cleaned_data
+    @staticmethod
+    def clock_filters(data: dict[str, Any]) -> ClockFilters:
+        """The selector's filters from the form's cleaned data."""
         return ClockFilters(
             kind=data["kind"],
             provider=data["provider"],

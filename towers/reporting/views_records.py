@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -32,32 +34,42 @@ def _scope(request: HttpRequest, month: str) -> PackScope:
     return PackScope(actor=actor, month=_month(month), supplier=supplier, tower=tower)
 
 
-@ui_view
-def review_clocks(request: HttpRequest, month: str) -> HttpResponse:
-    scope = _scope(request, month)
-    form = ClockFilterForm(request.GET)
-    context: dict[str, object] = {"scope": scope, "form": form, "month": scope.month, "name": _name(scope)}
-    if not form.is_valid():  # the form names each bad filter; nothing is listed rather than too much
-        return render(request, "reporting/review_clocks.html", context, status=400)
-    clocks = month_clock_list(scope, form.clock_filters())
-    context |= {"counts": clock_counts(clocks), "page": paginate(request, clocks)}
-    return render(request, "reporting/review_clocks.html", context)
+Lister = Callable[[PackScope, dict[str, Any]], QuerySet[Any]]
 
 
-def _records_page(request: HttpRequest, month: str, form_class: type[forms.Form], template: str, list_of: Any) -> Any:
-    """A page of a pack's records: `list_of(scope, cleaned_data)` gives them once the filters are valid."""
+def _records_page(
+    request: HttpRequest,
+    month: str,
+    form_class: type[forms.Form],
+    template: str,
+    list_of: Lister,
+    counted: Callable[[QuerySet[Any]], object] | None = None,
+) -> HttpResponse:
+    """A page of a pack's records: `list_of(scope, cleaned_data)` gives them once the filters are valid, and
+    `counted` (if any) sums them up for the page's head."""
     scope = _scope(request, month)
     form = form_class(request.GET)
     context: dict[str, object] = {"scope": scope, "form": form, "month": scope.month, "name": _name(scope)}
     if not form.is_valid():  # the form names each bad filter; nothing is listed rather than too much
         return render(request, template, context, status=400)
-    context["page"] = paginate(request, list_of(scope, form.cleaned_data))
+    records = list_of(scope, form.cleaned_data)
+    context["page"] = paginate(request, records)
+    if counted is not None:
+        context["counts"] = counted(records)
     return render(request, template, context)
 
 
 @ui_view
+def review_clocks(request: HttpRequest, month: str) -> HttpResponse:
+    def clocks(scope: PackScope, data: dict[str, Any]) -> QuerySet[Any]:
+        return month_clock_list(scope, ClockFilterForm.clock_filters(data))
+
+    return _records_page(request, month, ClockFilterForm, "reporting/review_clocks.html", clocks, clock_counts)
+
+
+@ui_view
 def review_handoffs(request: HttpRequest, month: str) -> HttpResponse:
-    def handoffs(scope: PackScope, data: dict[str, Any]) -> Any:
+    def handoffs(scope: PackScope, data: dict[str, Any]) -> QuerySet[Any]:
         return month_handoff_list(scope, status=data["status"], received=data["received"])
 
     return _records_page(request, month, HandOffFilterForm, "reporting/review_handoffs.html", handoffs)
@@ -65,7 +77,7 @@ def review_handoffs(request: HttpRequest, month: str) -> HttpResponse:
 
 @ui_view
 def review_changes(request: HttpRequest, month: str) -> HttpResponse:
-    def changes(scope: PackScope, data: dict[str, Any]) -> Any:
+    def changes(scope: PackScope, data: dict[str, Any]) -> QuerySet[Any]:
         return month_change_list(scope, outcome=data["outcome"])
 
     return _records_page(request, month, ChangeFilterForm, "reporting/review_changes.html", changes)
@@ -73,7 +85,7 @@ def review_changes(request: HttpRequest, month: str) -> HttpResponse:
 
 @ui_view
 def review_security(request: HttpRequest, month: str) -> HttpResponse:
-    def cases(scope: PackScope, data: dict[str, Any]) -> Any:
+    def cases(scope: PackScope, data: dict[str, Any]) -> QuerySet[Any]:
         return month_case_list(scope, resolved=data["resolved"])
 
     return _records_page(request, month, CaseFilterForm, "reporting/review_security.html", cases)

@@ -153,8 +153,14 @@ def month_queue_link(scope: PackScope, field: str = "opened", **filters: object)
 
 def records_link(name: str, scope: PackScope, **filters: object) -> str:
     """A page of the records behind the pack's figures (clocks, hand-offs, changes, cases), for its supplier/tower."""
-    whose = {"supplier": scope.supplier.code} if scope.supplier else {"tower": scope.tower.code} if scope.tower else {}
-    return link(name, f"{scope.month:%Y-%m}", **whose, **filters)
+    return pack_records_link(name, scope.month, scope.supplier, scope.tower, **filters)
+
+
+def pack_records_link(
+    name: str, month: date, supplier: Organisation | None, tower: Tower | None, **filters: object
+) -> str:
+    whose = {"supplier": supplier.code} if supplier else {"tower": tower.code} if tower else {}
+    return link(name, f"{month:%Y-%m}", **whose, **filters)
 
 
 def clocks_link(scope: PackScope, **filters: object) -> str:

@@ -34,9 +34,8 @@ from towers.reporting.pack_common import (
 )
 from towers.servicedesk.models import HandOff, TicketClock, TicketKind
 from towers.servicedesk.models import MajorIncident as MajorRecord
-from towers.servicedesk.models.tickets import OPEN_STATES
+from towers.servicedesk.models.tickets import OPEN_STATES, WORK_KINDS
 
-WORK_KINDS = (TicketKind.INCIDENT, TicketKind.REQUEST, TicketKind.TASK)
 AGE_BANDS = (  # (label, older than, at most) in days
     ("< 1 day", 0, 1),
     ("1–3 days", 1, 3),

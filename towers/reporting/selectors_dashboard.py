@@ -26,11 +26,10 @@ from towers.organisations.models import Organisation, OrganisationKind
 from towers.reporting.access import REFUSED, may_read_estate, pack_suppliers
 from towers.reporting.pack import Figure
 from towers.reporting.pack_common import PackScope, add_months, clocks_link, link, month_queue_link, percent, tickets
-from towers.reporting.pack_desk import WORK_KINDS
 from towers.reporting.pack_service import month_clocks
 from towers.servicedesk.access import is_requester_only
 from towers.servicedesk.models import HandOff, TicketParty
-from towers.servicedesk.models.tickets import OPEN_STATES
+from towers.servicedesk.models.tickets import OPEN_STATES, WORK_KINDS
 from towers.sla.models import CreditRun, DeliveryAssessment
 
 AUTHORITY, INTEGRATOR, SUPPLIER = "authority", "integrator", "supplier"

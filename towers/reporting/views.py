@@ -23,7 +23,7 @@ from towers.reporting.access import (
 )
 from towers.reporting.delivery import subscriptions_for
 from towers.reporting.pack import ServicePack
-from towers.reporting.pack_common import PackScope, add_months, clocks_link
+from towers.reporting.pack_common import add_months, pack_records_link
 from towers.reporting.selectors_pack import build_pack, parse_month
 
 ESTATE = ""
@@ -115,9 +115,8 @@ def _pack_page(
         raise NotFound(f"No pack for {month}: give the month as YYYY-MM.") from exc
     pack = build_pack(actor=request_actor(request), month=period, supplier=supplier, tower=tower)
     exports = _exports(month, supplier, tower)
-    scope = PackScope(actor=request_actor(request), month=period, supplier=supplier, tower=tower)
     context = {"pack": pack, "exports": exports, "previous": f"{add_months(period, -1):%Y-%m}"}
-    context["breaches_link"] = clocks_link(scope, breached="on")
+    context["breaches_link"] = pack_records_link("review_clocks", period, supplier, tower, breached="on")
     context |= {"next": f"{add_months(period, 1):%Y-%m}", "supplier": supplier, "tower": tower} | _charts(pack)
     return render(request, "reporting/review_pack.html", context)
 

@@ -12,6 +12,7 @@ from django.db.models import Model
 
 from towers.organisations.forms import ObjectChoiceField
 from towers.servicedesk.models import PendingReason, State, TicketKind
+from towers.servicedesk.models.tickets import WORK_KINDS
 from towers.servicedesk.selectors import DATE_FILTERS, ORDERINGS, TOWER_PREFIX, QueueFilters
 
 PRIORITIES = ["P1", "P2", "P3", "P4", "P5"]
@@ -29,7 +30,7 @@ FLAGS = ("breached", "crossed", "ping_pong", "awaiting_acceptance", "caused_by_c
 # Filters kept as they are given, in both the query string and a saved view.
 PLAIN = ("team", "kind", "party", "text", "order", "warning_at")
 # The desk's work (what a review pack counts as volumes and backlog), as one choice of kind.
-WORK_KINDS = ("incident,request,task", "Incidents, requests and tasks")
+WORK_CHOICE = (",".join(WORK_KINDS), "Incidents, requests and tasks")
 ME, NOBODY, KEEP = "me", "none", ""
 
 
@@ -57,7 +58,7 @@ class QueueFilterForm(forms.Form):
     team = forms.ChoiceField(required=False)
     state = forms.ChoiceField(required=False, choices=[("", "Open"), ("all", "Any state"), *State.choices])
     priority = forms.ChoiceField(required=False, choices=[("", "Any"), *((p, p) for p in PRIORITIES)])
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *TicketKind.choices, WORK_KINDS])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *TicketKind.choices, WORK_CHOICE])
     party = forms.ChoiceField(required=False, label="Party to")
     assignee = forms.ChoiceField(required=False)
     warning_at = forms.TypedChoiceField(

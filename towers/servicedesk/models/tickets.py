@@ -41,6 +41,8 @@ class State(models.TextChoices):
 
 
 OPEN_STATES = (State.NEW, State.ASSIGNED, State.IN_PROGRESS, State.PENDING)
+# The desk's day-to-day work (what volumes and backlogs count): not problems or changes, which have their own.
+WORK_KINDS = (TicketKind.INCIDENT, TicketKind.REQUEST, TicketKind.TASK)
 
 
 class PendingReason(models.TextChoices):

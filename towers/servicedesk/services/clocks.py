@@ -132,16 +132,19 @@ def ola_families(ticket: Ticket, handoff: HandOff) -> list[Family]:
     """The OLAs and UCs of the receiving organisation in force when the hand-off was sent: for the ticket's
     service, else all it has, unless its levels for that service have ended (it no longer answers for the service:
     a supplier that handed it over is not measured on it by its OLAs for other services)."""
-    per_holder = Q(kind__in=[ServiceLevelKind.OLA, ServiceLevelKind.UC], provider_id=handoff.to_organisation_id)
-    levels = ServiceLevel.objects.filter(per_holder, _timed_levels(handoff.created_at)).select_related("calendar")
+    sent = handoff.created_at
+    in_force = _timed_levels(sent)
+    ended_for_service = Q(service_id=ticket.service_id, ended_at__lte=sent) if ticket.service_id else Q(pk__in=[])
+    rows = ServiceLevel.objects.filter(
+        Q(kind__in=[ServiceLevelKind.OLA, ServiceLevelKind.UC], provider_id=handoff.to_organisation_id),
+        in_force | ended_for_service,
+    ).select_related("calendar")
+    ended = [lv for lv in rows if not lv.is_active and lv.ended_at is not None and lv.ended_at <= sent]
+    levels = [lv for lv in rows if lv not in ended]
     for_service = [lv for lv in levels if lv.service_id == ticket.service_id]
-    if for_service:
+    if for_service or ended:  # ended for its service: it no longer answers for it, and no fallback stands in
         return _families(for_service, holder=True)
-    if ticket.service_id is not None:
-        ended = ServiceLevel.objects.filter(per_holder, service_id=ticket.service_id, ended_at__lte=handoff.created_at)
-        if ended.exists():
-            return []
-    return _families(list(levels), holder=True)
+    return _families(levels, holder=True)
 
 
 ENGINE_KIND = {
